@@ -1,0 +1,286 @@
+r"""EM for a Gaussian mixture, and the variational lower bound it climbs.
+
+For a latent-variable model p(x, z | θ) and any distribution q(Z),
+
+.. math::
+    \log p(X \mid θ) = \mathcal{L}(q, θ) + \mathrm{KL}(q \,\|\, p(Z \mid X, θ)),
+    \qquad \mathcal{L}(q, θ) = \mathbb{E}_q[\log p(X, Z \mid θ)] + H(q).
+
+The E-step sets q to the posterior p(Z | X, θ_old), closing the gap (KL = 0); the M-step
+maximizes L(q, θ) over θ with q held fixed. Each half-step can only raise L, so the
+log-likelihood never decreases (Dempster, Laird & Rubin 1977; Neal & Hinton 1998).
+
+Here z_n ∈ {1..K} picks a component: p(x_n, z_n = k | θ) = π_k N(x_n | μ_k, Σ_k), and q is an
+(N, K) matrix of responsibilities whose rows sum to one.
+
+References:
+    Dempster, Laird & Rubin (1977). Maximum likelihood from incomplete data via the EM algorithm.
+    Neal & Hinton (1998). A view of the EM algorithm that justifies incremental, sparse, and other
+    variants.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import torch
+
+from .utils import (
+    ConvergenceWarning,
+    as_tensor_2d,
+    check_nonnegative_float,
+    check_positive_int,
+)
+
+__all__ = [
+    "MixtureParams",
+    "log_joint",
+    "log_likelihood",
+    "e_step",
+    "m_step",
+    "lower_bound",
+    "kl_posterior",
+    "entropy",
+    "init_params",
+    "sample_mixture",
+    "bound_curves",
+    "GaussianMixture",
+]
+
+
+@dataclass
+class MixtureParams:
+    """θ = (π, μ, Σ): ``weights`` (K,), ``means`` (K, D) and ``covariances`` (K, D, D)."""
+
+    weights: torch.Tensor
+    means: torch.Tensor
+    covariances: torch.Tensor
+
+    def __post_init__(self):
+        k, d = self.means.shape
+        if self.weights.shape != (k,) or self.covariances.shape != (k, d, d):
+            raise ValueError(
+                "MixtureParams expects weights (K,), means (K, D), covariances (K, D, D); got "
+                f"{tuple(self.weights.shape)}, {tuple(self.means.shape)}, {tuple(self.covariances.shape)}"
+            )
+
+    @property
+    def n_components(self) -> int:
+        return self.means.shape[0]
+
+    def to(self, *args, **kwargs) -> "MixtureParams":
+        return MixtureParams(*(t.to(*args, **kwargs) for t in (self.weights, self.means, self.covariances)))
+
+    def clone(self) -> "MixtureParams":
+        return MixtureParams(self.weights.clone(), self.means.clone(), self.covariances.clone())
+
+
+def _precision_cholesky(covariances: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """P_k with P_k P_kᵀ = Σ_k⁻¹, and log det P_k (= −½ log det Σ_k)."""
+    chol, info = torch.linalg.cholesky_ex(covariances)
+    if bool((info > 0).any()):
+        bad = int(torch.nonzero(info)[0])
+        raise ValueError(
+            f"covariance of component {bad} is not positive definite; increase reg_covar "
+            "or use fewer components"
+        )
+    eye = torch.eye(covariances.shape[-1], dtype=covariances.dtype, device=covariances.device)
+    prec_chol = torch.linalg.solve_triangular(chol, eye.expand_as(chol), upper=False).mT
+    log_det = -torch.diagonal(chol, dim1=-2, dim2=-1).log().sum(-1)
+    return prec_chol, log_det
+
+
+def log_joint(x: torch.Tensor, theta: MixtureParams, *, means: torch.Tensor | None = None) -> torch.Tensor:
+    r"""log p(x_n, z_n = k | θ) = log π_k + log N(x_n | μ_k, Σ_k), shape (..., N, K).
+
+    ``means`` may replace θ's means with a batch of shape (..., K, D), which evaluates many
+    parameter settings at once (the widget's curves).
+    """
+    means = theta.means if means is None else means
+    prec_chol, log_det = _precision_cholesky(theta.covariances)
+    # y_nk = P_kᵀ (x_n − μ_k): the whitened residual of point n under component k.
+    y = torch.einsum("nd,kde->kne", x, prec_chol) - torch.einsum("...kd,kde->...ke", means, prec_chol)[..., None, :]
+    maha = (y**2).sum(-1)  # (..., K, N)
+    d = x.shape[1]
+    log_gauss = -0.5 * (d * math.log(2 * math.pi) + maha) + log_det[:, None]
+    return (log_gauss + theta.weights.log()[:, None]).transpose(-1, -2)
+
+
+def log_likelihood(x: torch.Tensor, theta: MixtureParams) -> torch.Tensor:
+    r"""log p(X | θ) = Σ_n log Σ_k π_k N(x_n | μ_k, Σ_k)."""
+    return torch.logsumexp(log_joint(x, theta), dim=-1).sum(-1)
+
+
+def e_step(x: torch.Tensor, theta: MixtureParams) -> torch.Tensor:
+    r"""q(z_n = k) = p(z_n = k | x_n, θ) = π_k N(x_n | μ_k, Σ_k) / Σ_j π_j N(x_n | μ_j, Σ_j).
+
+    Returns the (N, K) responsibilities: the posterior, which makes the bound tight.
+    """
+    return torch.softmax(log_joint(x, theta), dim=-1)
+
+
+def m_step(x: torch.Tensor, q: torch.Tensor, *, reg_covar: float = 1e-6) -> MixtureParams:
+    r"""θ_new = argmax_θ L(q, θ):  N_k = Σ_n q_nk,  π_k = N_k / N,  μ_k = Σ_n q_nk x_n / N_k,
+    Σ_k = Σ_n q_nk (x_n − μ_k)(x_n − μ_k)ᵀ / N_k  (+ reg_covar·I, as scikit-learn does)."""
+    n, d = x.shape
+    nk = q.sum(0) + 10 * torch.finfo(x.dtype).eps  # keeps an empty component finite
+    means = (q.T @ x) / nk[:, None]
+    diff = x[None, :, :] - means[:, None, :]  # (K, N, D)
+    cov = torch.einsum("nk,knd,kne->kde", q, diff, diff) / nk[:, None, None]
+    cov = cov + reg_covar * torch.eye(d, dtype=x.dtype, device=x.device)
+    return MixtureParams(nk / n, means, cov)
+
+
+def entropy(q: torch.Tensor) -> torch.Tensor:
+    r"""H(q) = −Σ_n Σ_k q_nk log q_nk (with 0 log 0 = 0)."""
+    return -torch.special.xlogy(q, q).sum()
+
+
+def lower_bound(x: torch.Tensor, q: torch.Tensor, theta: MixtureParams, *,
+                means: torch.Tensor | None = None) -> torch.Tensor:
+    r"""L(q, θ) = E_q[log p(X, Z | θ)] + H(q) = Σ_n Σ_k q_nk (log p(x_n, k | θ) − log q_nk)."""
+    return (q * log_joint(x, theta, means=means)).sum((-1, -2)) + entropy(q)
+
+
+def kl_posterior(x: torch.Tensor, q: torch.Tensor, theta: MixtureParams) -> torch.Tensor:
+    r"""KL(q ‖ p(Z | X, θ)) = Σ_n Σ_k q_nk (log q_nk − log p(z_n = k | x_n, θ))."""
+    log_post = torch.log_softmax(log_joint(x, theta), dim=-1)
+    return (torch.special.xlogy(q, q) - q * log_post).sum()
+
+
+def init_params(x: torch.Tensor, n_components: int, *, generator: torch.Generator | None = None) -> MixtureParams:
+    """A simple start: means at K distinct data points, every Σ_k the data covariance, π uniform."""
+    n, d = x.shape
+    idx = torch.randperm(n, generator=generator)[:n_components].to(x.device)
+    cov = torch.atleast_2d(torch.cov(x.T)) + 1e-6 * torch.eye(d, dtype=x.dtype, device=x.device)
+    return MixtureParams(
+        torch.full((n_components,), 1.0 / n_components, dtype=x.dtype, device=x.device),
+        x[idx].clone(),
+        cov.expand(n_components, d, d).clone(),
+    )
+
+
+def sample_mixture(theta: MixtureParams, n: int, *, generator: torch.Generator | None = None):
+    """n draws (x, z) from the mixture: z ~ Categorical(π), x | z ~ N(μ_z, Σ_z)."""
+    n = check_positive_int("n", n)
+    z = torch.multinomial(theta.weights, n, replacement=True, generator=generator)
+    chol = torch.linalg.cholesky(theta.covariances)
+    eps = torch.randn(n, theta.means.shape[1], generator=generator, dtype=theta.means.dtype)
+    return theta.means[z] + torch.einsum("nde,ne->nd", chol[z], eps), z
+
+
+def bound_curves(x: torch.Tensor, q: torch.Tensor, theta: MixtureParams, values: torch.Tensor, *,
+                 component: int = 0, coord: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """log p(X | θ(v)) and L(q, θ(v)) for θ(v) = θ with μ[component, coord] set to each v.
+
+    Returns two tensors shaped like ``values``; the first is never below the second.
+    """
+    means = theta.means.expand(len(values), *theta.means.shape).clone()
+    means[:, component, coord] = values.to(means.dtype)
+    lj = log_joint(x, theta, means=means)  # (G, N, K)
+    loglik = torch.logsumexp(lj, dim=-1).sum(-1)
+    bound = (q * lj).sum((-1, -2)) + entropy(q)
+    return loglik, bound
+
+
+@dataclass
+class GaussianMixture:
+    """Maximum likelihood for a K-component Gaussian mixture by EM, recording every half-step.
+
+    ``fit`` returns self. ``history_`` holds one record per half-step (``"init"``, then ``"E"``
+    and ``"M"`` alternately) with the log-likelihood, the bound L(q, θ) and the gap KL, so a
+    reader can watch the E-step close the gap and the M-step raise the bound. ``states_`` holds the
+    (θ, q) pair of each record.
+
+    Args:
+        n_components: K, a positive integer no larger than the number of points.
+        max_iter: the most EM iterations (one E-step and one M-step each).
+        tol: stop when the mean log-likelihood per point rises by less than this.
+        reg_covar: added to each covariance's diagonal, as in scikit-learn.
+        seed: seeds the initial means when no ``init`` is given to ``fit``.
+    """
+
+    n_components: int = 3
+    max_iter: int = 100
+    tol: float = 1e-6
+    reg_covar: float = 1e-6
+    seed: int = 0
+    history_: list = field(default_factory=list, init=False, repr=False)
+    states_: list = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self):
+        check_positive_int("n_components", self.n_components)
+        check_positive_int("max_iter", self.max_iter)
+        check_nonnegative_float("tol", self.tol)
+        check_nonnegative_float("reg_covar", self.reg_covar)
+
+    def _record(self, step, iteration, x, q, theta):
+        ll = log_likelihood(x, theta)
+        lb = lower_bound(x, q, theta)
+        self.history_.append(
+            {"step": step, "iteration": iteration, "log_likelihood": float(ll),
+             "lower_bound": float(lb), "kl": float(kl_posterior(x, q, theta))}
+        )
+        self.states_.append((theta, q))
+        return float(ll)
+
+    def fit(self, x, init: MixtureParams | None = None) -> "GaussianMixture":
+        """Run EM on ``x`` (N, D) from ``init`` (or a seeded start) until ``tol`` or ``max_iter``."""
+        x = as_tensor_2d("x", x, dtype=torch.float64)
+        if self.n_components > x.shape[0]:
+            raise ValueError(
+                f"n_components must be at most the number of points ({x.shape[0]}), got {self.n_components}"
+            )
+        if init is None:
+            theta = init_params(x, self.n_components, generator=torch.Generator().manual_seed(self.seed))
+        else:
+            if not isinstance(init, MixtureParams):
+                raise TypeError(f"init must be a MixtureParams, got {type(init).__name__}")
+            if init.means.shape != (self.n_components, x.shape[1]):
+                raise ValueError(
+                    f"init.means must have shape ({self.n_components}, {x.shape[1]}), got {tuple(init.means.shape)}"
+                )
+            theta = init.to(dtype=torch.float64, device=x.device)
+        self.history_, self.states_ = [], []
+        n = x.shape[0]
+        q = torch.full((n, self.n_components), 1.0 / self.n_components, dtype=x.dtype, device=x.device)
+        prev = self._record("init", 0, x, q, theta) / n
+        self.converged_ = False
+        for it in range(1, self.max_iter + 1):
+            q = e_step(x, theta)
+            self._record("E", it, x, q, theta)
+            theta = m_step(x, q, reg_covar=self.reg_covar)
+            cur = self._record("M", it, x, q, theta) / n
+            change, prev = abs(cur - prev), cur
+            if change < self.tol:
+                self.converged_ = True
+                break
+        self.n_iter_ = it
+        self.params_ = theta
+        if not self.converged_:
+            warnings.warn(
+                f"EM did not converge in max_iter={self.max_iter} iterations (last change "
+                f"{change:.2e} per point > tol={self.tol}); raise max_iter or tol",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    @property
+    def log_likelihoods_(self) -> list[float]:
+        return [h["log_likelihood"] for h in self.history_]
+
+    @property
+    def lower_bounds_(self) -> list[float]:
+        return [h["lower_bound"] for h in self.history_]
+
+    def score(self, x) -> float:
+        """Mean log-likelihood per point, (1/N) log p(X | θ), as scikit-learn's ``score``."""
+        x = as_tensor_2d("x", x, dtype=torch.float64)
+        return float(log_likelihood(x, self.params_)) / x.shape[0]
+
+    def predict_proba(self, x) -> torch.Tensor:
+        """The responsibilities p(z = k | x, θ) under the fitted parameters."""
+        return e_step(as_tensor_2d("x", x, dtype=torch.float64), self.params_)

@@ -1,0 +1,188 @@
+"""Seeding, device choice and argument checks shared by every topic module.
+
+Errors follow one pattern: the argument's name, what was expected, and what arrived
+("latent_dim must be a positive integer, got 0").
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "seed",
+    "get_device",
+    "check_positive_int",
+    "check_positive_float",
+    "check_probability",
+    "check_choice",
+    "as_tensor_2d",
+    "check_images",
+]
+
+_DEVICE_ENV = "LECTUREKIT_DEVICE"
+
+
+def seed(s: int = 0) -> None:
+    """Seed Python's ``random``, NumPy and torch (every device) with ``s``."""
+    s = check_nonnegative_int("s", s)
+    random.seed(s)
+    np.random.seed(s % 2**32)
+    torch.manual_seed(s)
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def get_device(name: str | None = None) -> torch.device:
+    """The device to compute on: CUDA if present, else Apple MPS, else the CPU.
+
+    Args:
+        name: ``"cuda"``, ``"cuda:1"``, ``"mps"`` or ``"cpu"``. When ``None``, the environment
+            variable ``LECTUREKIT_DEVICE`` decides, and when that is unset too, the best device found.
+
+    Raises:
+        ValueError: the name is not a device torch knows, or that device is not available here.
+    """
+    source = "name"
+    if name is None:
+        name = os.environ.get(_DEVICE_ENV) or None
+        source = _DEVICE_ENV
+    if name is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if not isinstance(name, str):
+        raise TypeError(f"{source} must be a device name such as 'cpu' or 'cuda', got {name!r}")
+    try:
+        device = torch.device(name.strip().lower())
+    except RuntimeError:
+        raise ValueError(
+            f"{source} must be one of 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}"
+        ) from None
+    if device.type == "cpu":
+        return device
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{source} asks for {name!r} but CUDA is not available on this machine")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"{source} asks for {name!r} but only {torch.cuda.device_count()} CUDA device(s) exist"
+            )
+        return device
+    if device.type == "mps":
+        if not _mps_available():
+            raise ValueError(f"{source} asks for 'mps' but Apple MPS is not available on this machine")
+        return device
+    raise ValueError(f"{source} must be one of 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def check_positive_int(name: str, value: Any) -> int:
+    """Return ``value`` as an int if it is a positive integer, else raise naming ``name``."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_nonnegative_int(name: str, value: Any) -> int:
+    """Return ``value`` as an int if it is an integer >= 0, else raise naming ``name``."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float if it is finite and > 0 (or >= 0), else raise naming ``name``."""
+    what = "a non-negative number" if allow_zero else "a positive number"
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return value
+
+
+def check_probability(name: str, value: Any, *, open_interval: bool = True) -> float:
+    """Return ``value`` as a float in (0, 1) (or [0, 1]), else raise naming ``name``."""
+    interval = "(0, 1)" if open_interval else "[0, 1]"
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a number in {interval}, got {value!r}")
+    value = float(value)
+    inside = 0 < value < 1 if open_interval else 0 <= value <= 1
+    if not inside:
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices) -> Any:
+    """Return ``value`` if it is one of ``choices``, else raise naming ``name`` and the choices."""
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+    return value
+
+
+def as_tensor_2d(name: str, x: Any, *, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Check that ``x`` is a finite (N, D) array or tensor with N >= 1 and return it as a tensor.
+
+    NumPy arrays and nested lists become tensors (float64 unless ``dtype`` says otherwise);
+    tensors keep their device.
+    """
+    if isinstance(x, torch.Tensor):
+        t = x if dtype is None else x.to(dtype)
+    elif isinstance(x, (np.ndarray, list, tuple)):
+        try:
+            t = torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=dtype or torch.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a numeric (N, D) array, got {type(x).__name__}") from None
+    else:
+        raise TypeError(f"{name} must be a (N, D) array or tensor, got {type(x).__name__}")
+    if t.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array of shape (N, D), got shape {tuple(t.shape)}")
+    if t.shape[0] < 1 or t.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one row and one column, got shape {tuple(t.shape)}")
+    if not t.is_floating_point():
+        t = t.to(torch.get_default_dtype() if dtype is None else dtype)
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} must hold finite values only, but it contains NaN or inf")
+    return t
+
+
+def check_images(name: str, x: Any, *, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """Check that ``x`` is a float tensor of images shaped (N, 1, H, W), optionally of a given size."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (N, 1, H, W), got {type(x).__name__}")
+    if x.ndim != 4 or x.shape[1] != 1:
+        raise ValueError(f"{name} must have shape (N, 1, H, W), got {tuple(x.shape)}")
+    if size is not None and tuple(x.shape[-2:]) != tuple(size):
+        raise ValueError(f"{name} must hold {size[0]}x{size[1]} images, got {tuple(x.shape[-2:])}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    return x
+
+
+def check_nonnegative_float(name: str, value: Any) -> float:
+    """Return ``value`` as a float if it is finite and >= 0, else raise naming ``name``."""
+    return check_positive_float(name, value, allow_zero=True)
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative fit stopped at its step limit before meeting its tolerance."""

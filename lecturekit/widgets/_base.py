@@ -1,0 +1,135 @@
+"""The shared widget layer: controls on the left, a PNG of one reused figure on the right.
+
+The figure is a bare ``matplotlib.figure.Figure`` (no pyplot), so an app never leaves a stray
+or duplicate figure behind. Redraws update existing artists, render to PNG bytes and set them on
+an ``ipywidgets.Image`` of fixed size (crisp, fast and nbval-stable). An exception in a callback
+replaces the contents of the app's own error area with exactly one traceback; the next good
+redraw clears it.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+import ipywidgets as widgets
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..viz import rgba_png
+
+__all__ = ["FigureApp"]
+
+
+class FigureApp:
+    """Base class: subclasses define ``setup(fig)``, ``compute(**values)`` and ``draw(result)``.
+
+    ``compute`` calls the pure functions of a topic module and returns a result (stored as
+    ``self.result``); ``draw`` moves the artists made in ``setup``; ``readout(result)`` may return
+    HTML shown under the controls.
+
+    Speed: artists registered with :meth:`animated` are drawn over a cached background (blitting),
+    so a redraw that only moves them costs a few milliseconds. ``draw`` returns True when
+    something else changed (axis limits, static artists) and the whole figure must be redrawn.
+    """
+
+    #: figure size in inches and resolution; the image widget is fixed to the same pixel size.
+    figsize: tuple[float, float] = (8.0, 3.6)
+    dpi: int = 90
+    controls_width: str = "300px"
+
+    def __init__(self, controls: dict[str, widgets.Widget]):
+        self.controls = controls
+        self.figure = Figure(figsize=self.figsize, dpi=self.dpi)
+        FigureCanvasAgg(self.figure)
+        w, h = int(self.figsize[0] * self.dpi), int(self.figsize[1] * self.dpi)
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{w}px", height=f"{h}px"))
+        self.readout_html = widgets.HTML(layout=widgets.Layout(width=self.controls_width))
+        self.errors = widgets.Output(layout=widgets.Layout(width=self.controls_width))
+        left = widgets.VBox([*controls.values(), self.readout_html, self.errors],
+                            layout=widgets.Layout(width=self.controls_width))
+        self.ui = widgets.HBox([left, self.image])
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.last_ms: float = float("nan")
+        self._busy = False
+        self._animated: list[Artist] = []
+        self._background = None
+        self.setup(self.figure)
+        for control in controls.values():
+            if hasattr(control, "value"):
+                control.observe(self._on_change, names="value")
+        self.update()
+
+    # -- to override -------------------------------------------------------------------------
+    def setup(self, fig: Figure) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def compute(self, **values) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def draw(self, result: Any) -> bool | None:  # pragma: no cover - abstract
+        """Update the artists; return True if more than the animated artists changed."""
+        raise NotImplementedError
+
+    def readout(self, result: Any) -> str:
+        return ""
+
+    # -- machinery -----------------------------------------------------------------------------
+    def animated(self, *artists: Artist):
+        """Register artists that move on every update; returns the first one."""
+        for a in artists:
+            a.set_animated(True)
+            self._animated.append(a)
+        return artists[0]
+
+    def render(self, full: bool) -> bytes:
+        """PNG bytes of the figure: a full draw when ``full``, else animated artists over the
+        cached background."""
+        canvas = self.figure.canvas
+        if full or self._background is None:
+            canvas.draw()  # animated artists are left out of a full draw
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            canvas.restore_region(self._background)
+        for a in self._animated:
+            if a.get_visible():
+                (a.axes or self.figure).draw_artist(a)
+        return rgba_png(canvas.buffer_rgba())
+
+    def values(self) -> dict[str, Any]:
+        """The current value of every control that has one."""
+        return {k: c.value for k, c in self.controls.items() if hasattr(c, "value")}
+
+    def _on_change(self, change) -> None:
+        if not self._busy:  # a control set by our own redraw does not trigger a second one
+            self.update()
+
+    def update(self) -> None:
+        """Recompute from the controls' values and redraw; errors go to ``self.errors``."""
+        start = time.perf_counter()
+        self._busy = True
+        try:
+            result = self.compute(**self.values())
+            full = self.draw(result)
+            png = self.render(bool(full))
+            html = self.readout(result)
+        except Exception as err:  # shown in the app, not lost in the kernel log
+            self.error = err
+            self.errors.outputs = (
+                {"output_type": "stream", "name": "stderr", "text": traceback.format_exc()},
+            )
+        else:
+            self.result, self.error = result, None
+            self.image.value = png
+            self.readout_html.value = html
+            if self.errors.outputs:
+                self.errors.outputs = ()
+        finally:
+            self._busy = False
+            self.last_ms = 1000 * (time.perf_counter() - start)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.ui._repr_mimebundle_(**kwargs)

@@ -1,0 +1,146 @@
+"""Widget for notebook 01: "the bound touches".
+
+A slider moves one coordinate of one component mean, μ[k, d] = v, with q held fixed. The right
+panel draws log p(X | θ(v)) and L(q, θ(v)) against v: the bound lies below the log-likelihood
+everywhere and touches it where q is the posterior (after an E-step). A second slider steps
+through the recorded E- and M-steps and redraws both curves.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+
+from .. import em
+from ..viz import COLORS, gaussian_ellipse, to_numpy
+from ._base import FigureApp
+
+__all__ = ["BoundTouches", "bound_touches"]
+
+
+class BoundTouches(FigureApp):
+    figsize = (9.0, 3.8)
+
+    def __init__(self, x, model: em.GaussianMixture, *, component: int = 0, coord: int = 0, num_points: int = 161):
+        if not hasattr(model, "params_"):
+            raise ValueError("model must be a fitted GaussianMixture (call .fit first)")
+        x = torch.as_tensor(x, dtype=torch.float64)
+        if x.ndim != 2 or x.shape[1] != 2:
+            raise ValueError(f"x must be 2-D data of shape (N, 2), got {tuple(x.shape)}")
+        if not 0 <= component < model.n_components:
+            raise ValueError(f"component must be in 0..{model.n_components - 1}, got {component}")
+        if coord not in (0, 1):
+            raise ValueError(f"coord must be 0 or 1, got {coord}")
+        self.x, self.component, self.coord = x, component, coord
+        # every half-step after the start: (label, θ, q)
+        self.states = [(f"{h['step']} {h['iteration']}", *s)
+                       for h, s in zip(model.history_, model.states_) if h["step"] != "init"]
+        lo, hi = float(x[:, coord].min()), float(x[:, coord].max())
+        pad = 0.15 * (hi - lo)
+        self.grid = torch.linspace(lo - pad, hi + pad, num_points, dtype=torch.float64)
+        self._curves: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        step = widgets.SelectionSlider(options=[(s[0], i) for i, s in enumerate(self.states)], value=0,
+                                       description="EM step", continuous_update=True)
+        theta0 = self.states[0][1]
+        mean = widgets.FloatSlider(value=float(theta0.means[component, coord]), min=float(self.grid[0]),
+                                   max=float(self.grid[-1]), step=float(self.grid[1] - self.grid[0]),
+                                   description=f"μ[{component},{coord}]", readout_format=".2f")
+        follow = widgets.Checkbox(value=True, description="reset μ to θ at each step", indent=False)
+        super().__init__({"step": step, "mean": mean, "follow": follow})
+        step.observe(self._on_step, names="value")
+
+    def _on_step(self, change) -> None:
+        if self.controls["follow"].value:
+            theta = self.states[change["new"]][1]
+            self._busy = True
+            try:
+                self.controls["mean"].value = float(theta.means[self.component, self.coord])
+            finally:
+                self._busy = False
+            self.update()
+
+    def curves(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """log p(X | θ(v)) and L(q, θ(v)) on the slider's grid for a half-step (cached)."""
+        if step not in self._curves:
+            _, theta, q = self.states[step]
+            ll, lb = em.bound_curves(self.x, q, theta, self.grid, component=self.component, coord=self.coord)
+            self._curves[step] = (to_numpy(ll), to_numpy(lb))
+        return self._curves[step]
+
+    def setup(self, fig):
+        self.ax_data, self.ax_curve = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.35]})
+        xs = to_numpy(self.x)
+        self.points = self.ax_data.scatter(xs[:, 0], xs[:, 1], s=6, linewidths=0)
+        k = self.states[0][1].n_components
+        self.ellipses = [gaussian_ellipse(self.ax_data, np.zeros(2), np.eye(2), color=COLORS[j], lw=1.8)
+                         for j in range(k)]
+        (self.moved,) = self.ax_data.plot([], [], "x", color="k", ms=9, mew=2)
+        self.animated(self.ellipses[self.component], self.moved)
+        self.ax_data.set_aspect("equal", adjustable="box")
+        self.ax_data.set_title("data, coloured by q; 2σ ellipses of θ(v)", fontsize=9)
+        g = to_numpy(self.grid)
+        (self.ll_line,) = self.ax_curve.plot(g, g * 0, color=COLORS[0], lw=2, label=r"$\log p(X\mid\theta)$")
+        (self.lb_line,) = self.ax_curve.plot(g, g * 0, "--", color=COLORS[1], lw=2, label=r"$\mathcal{L}(q,\theta)$")
+        self.vline = self.ax_curve.axvline(0, color="0.5", lw=1)
+        (self.dots,) = self.ax_curve.plot([0, 0], [0, 0], "o", color="k", ms=5)
+        self.title = self.ax_curve.set_title("", fontsize=9)
+        self.animated(self.vline, self.dots, self.title)
+        self.ax_curve.set_xlabel(f"v = μ[{self.component},{self.coord}]  (all else held at θ)")
+        self.ax_curve.set_ylabel("nats")
+        self.ax_curve.legend(loc="lower center", frameon=False, fontsize=9)
+        fig.subplots_adjust(left=0.05, right=0.98, bottom=0.14, top=0.92, wspace=0.28)
+        xlo, xhi = xs.min(0), xs.max(0)
+        self.ax_data.set_xlim(xlo[0] - 1, xhi[0] + 1)
+        self.ax_data.set_ylim(xlo[1] - 1, xhi[1] + 1)
+
+    def compute(self, step: int, mean: float, follow: bool) -> dict:
+        label, theta, q = self.states[step]
+        ll_curve, lb_curve = self.curves(step)
+        v = torch.tensor([mean], dtype=torch.float64)
+        ll, lb = em.bound_curves(self.x, q, theta, v, component=self.component, coord=self.coord)
+        moved = theta.means.clone()
+        moved[self.component, self.coord] = mean
+        return {"label": label, "theta": theta, "q": q, "v": mean, "means": moved,
+                "log_likelihood": float(ll[0]), "lower_bound": float(lb[0]),
+                "kl": float(ll[0] - lb[0]), "ll_curve": ll_curve, "lb_curve": lb_curve}
+
+    def draw(self, r: dict) -> bool:
+        self.moved.set_data([float(r["means"][self.component, 0])], [float(r["means"][self.component, 1])])
+        self._set_ellipse(self.component, r["theta"].covariances[self.component], r["means"][self.component])
+        self.vline.set_xdata([r["v"], r["v"]])
+        self.dots.set_data([r["v"], r["v"]], [r["log_likelihood"], r["lower_bound"]])
+        self.title.set_text(f"{r['label']}: gap KL(q‖p(Z|X,θ)) = {r['kl']:.2f} nats")
+        if r["label"] == getattr(self, "_drawn_step", None):
+            return False  # only the animated artists moved
+        self._drawn_step = r["label"]
+        q = to_numpy(r["q"])
+        k = q.shape[1]
+        rgb = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in COLORS[:k]])
+        self.points.set_facecolor(np.clip(q @ rgb, 0, 1))
+        for j in range(len(self.ellipses)):
+            if j != self.component:
+                self._set_ellipse(j, r["theta"].covariances[j], r["means"][j])
+        self.ll_line.set_ydata(r["ll_curve"])
+        self.lb_line.set_ydata(r["lb_curve"])
+        top = float(r["ll_curve"].max())
+        bottom = float(np.percentile(r["lb_curve"], 40))
+        span = max(top - bottom, 1.0)
+        self.ax_curve.set_ylim(top - span, top + 0.08 * span)
+        return True
+
+    def _set_ellipse(self, j, cov, mean):
+        vals, vecs = np.linalg.eigh(to_numpy(cov))
+        ell = self.ellipses[j]
+        ell.set_center(to_numpy(mean))
+        ell.width, ell.height = 4 * np.sqrt(np.maximum(vals[::-1], 0))
+        ell.angle = np.degrees(np.arctan2(vecs[1, 1], vecs[0, 1]))
+
+    def readout(self, r: dict) -> str:
+        return (f"<b>{r['label']}</b><br>log p(X|θ) = {r['log_likelihood']:.2f}<br>"
+                f"L(q, θ) = {r['lower_bound']:.2f}<br>KL = log p − L = {r['kl']:.3f}")
+
+
+def bound_touches(x, model: em.GaussianMixture, **kwargs) -> BoundTouches:
+    """Build the "bound touches" app for 2-D data ``x`` and a fitted :class:`~lecturekit.em.GaussianMixture`."""
+    return BoundTouches(x, model, **kwargs)
