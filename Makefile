@@ -24,7 +24,7 @@ test: $(STAMP)
 
 # Refresh every .ipynb from its percent script (keeping no stale output) and execute it in place.
 notebooks: $(STAMP)
-	TQDM_DISABLE=1 $(PY) -m lecturekit.notebooks
+	TQDM_DISABLE=1 $(PY) -m lecturekit.nbtools
 
 benchmarks: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
