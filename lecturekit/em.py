@@ -216,15 +216,15 @@ class GaussianMixture:
         check_nonnegative_float("tol", self.tol)
         check_nonnegative_float("reg_covar", self.reg_covar)
 
-    def _record(self, step, iteration, x, q, theta):
-        ll = log_likelihood(x, theta)
-        lb = lower_bound(x, q, theta)
-        self.history_.append(
-            {"step": step, "iteration": iteration, "log_likelihood": float(ll),
-             "lower_bound": float(lb), "kl": float(kl_posterior(x, q, theta))}
-        )
+    def _record(self, step, iteration, lj, q, theta) -> float:
+        # One log_joint per record gives all three quantities: log p = Σ_n logsumexp_k lj,
+        # L = Σ q (lj − log q), and KL = log p − L (the identity itself is tested separately).
+        ll = float(torch.logsumexp(lj, dim=-1).sum())
+        lb = float((q * lj).sum() + entropy(q))
+        self.history_.append({"step": step, "iteration": iteration, "log_likelihood": ll,
+                              "lower_bound": lb, "kl": ll - lb})
         self.states_.append((theta, q))
-        return float(ll)
+        return ll
 
     def fit(self, x, init: MixtureParams | None = None) -> "GaussianMixture":
         """Run EM on ``x`` (N, D) from ``init`` (or a seeded start) until ``tol`` or ``max_iter``."""
@@ -246,13 +246,15 @@ class GaussianMixture:
         self.history_, self.states_ = [], []
         n = x.shape[0]
         q = torch.full((n, self.n_components), 1.0 / self.n_components, dtype=x.dtype, device=x.device)
-        prev = self._record("init", 0, x, q, theta) / n
+        lj = log_joint(x, theta)
+        prev = self._record("init", 0, lj, q, theta) / n
         self.converged_ = False
         for it in range(1, self.max_iter + 1):
-            q = e_step(x, theta)
-            self._record("E", it, x, q, theta)
+            q = torch.softmax(lj, dim=-1)  # E-step, from the log_joint already computed for θ
+            self._record("E", it, lj, q, theta)
             theta = m_step(x, q, reg_covar=self.reg_covar)
-            cur = self._record("M", it, x, q, theta) / n
+            lj = log_joint(x, theta)
+            cur = self._record("M", it, lj, q, theta) / n
             change, prev = abs(cur - prev), cur
             if change < self.tol:
                 self.converged_ = True
