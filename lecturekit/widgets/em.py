@@ -22,7 +22,8 @@ __all__ = ["BoundTouches", "bound_touches"]
 class BoundTouches(FigureApp):
     figsize = (9.0, 3.8)
 
-    def __init__(self, x, model: em.GaussianMixture, *, component: int = 0, coord: int = 0, num_points: int = 161):
+    def __init__(self, x, model: em.GaussianMixture, *, component: int = 0, coord: int = 0, num_points: int = 161,
+                 y_span: float = 60.0):
         if not hasattr(model, "params_"):
             raise ValueError("model must be a fitted GaussianMixture (call .fit first)")
         x = torch.as_tensor(x, dtype=torch.float64)
@@ -32,7 +33,7 @@ class BoundTouches(FigureApp):
             raise ValueError(f"component must be in 0..{model.n_components - 1}, got {component}")
         if coord not in (0, 1):
             raise ValueError(f"coord must be 0 or 1, got {coord}")
-        self.x, self.component, self.coord = x, component, coord
+        self.x, self.component, self.coord, self.y_span = x, component, coord, float(y_span)
         # every half-step after the start: (label, θ, q)
         self.states = [(f"{h['step']} {h['iteration']}", *s)
                        for h, s in zip(model.history_, model.states_) if h["step"] != "init"]
@@ -71,12 +72,16 @@ class BoundTouches(FigureApp):
     def setup(self, fig):
         self.ax_data, self.ax_curve = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.35]})
         xs = to_numpy(self.x)
-        self.points = self.ax_data.scatter(xs[:, 0], xs[:, 1], s=6, linewidths=0)
         k = self.states[0][1].n_components
+        # Everything that changes with the step or the slider is animated (blitted), so neither
+        # control ever needs a full redraw: the curve panel has fixed limits, in nats relative to
+        # the peak of log p along the slice, and the absolute values go to the readout.
+        self.points = self.animated(self.ax_data.scatter(xs[:, 0], xs[:, 1], s=6, linewidths=0))
+        self._rgb = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in COLORS[:k]])
         self.ellipses = [gaussian_ellipse(self.ax_data, np.zeros(2), np.eye(2), color=COLORS[j], lw=1.8)
                          for j in range(k)]
         (self.moved,) = self.ax_data.plot([], [], "x", color="k", ms=9, mew=2)
-        self.animated(self.ellipses[self.component], self.moved)
+        self.animated(*self.ellipses, self.moved)
         self.ax_data.set_aspect("equal", adjustable="box")
         self.ax_data.set_title("data, coloured by q; 2σ ellipses of θ(v)", fontsize=9)
         g = to_numpy(self.grid)
@@ -84,11 +89,15 @@ class BoundTouches(FigureApp):
         (self.lb_line,) = self.ax_curve.plot(g, g * 0, "--", color=COLORS[1], lw=2, label=r"$\mathcal{L}(q,\theta)$")
         self.vline = self.ax_curve.axvline(0, color="0.5", lw=1)
         (self.dots,) = self.ax_curve.plot([0, 0], [0, 0], "o", color="k", ms=5)
+        (self.old,) = self.ax_curve.plot([0], [-self.y_span], "^", color="k", ms=8, clip_on=False,
+                                         label=r"current $\theta$")
         self.title = self.ax_curve.set_title("", fontsize=9)
-        self.animated(self.vline, self.dots, self.title)
+        self.animated(self.ll_line, self.lb_line, self.vline, self.dots, self.old, self.title)
         self.ax_curve.set_xlabel(f"v = μ[{self.component},{self.coord}]  (all else held at θ)")
-        self.ax_curve.set_ylabel("nats")
-        self.ax_curve.legend(loc="lower center", frameon=False, fontsize=9)
+        self.ax_curve.set_ylabel("nats below the peak of log p")
+        self.ax_curve.set_xlim(g[0], g[-1])
+        self.ax_curve.set_ylim(-self.y_span, 0.1 * self.y_span)
+        self.ax_curve.legend(loc="upper right", framealpha=0.85, fontsize=7)
         fig.subplots_adjust(left=0.05, right=0.98, bottom=0.14, top=0.92, wspace=0.28)
         xlo, xhi = xs.min(0), xs.max(0)
         self.ax_data.set_xlim(xlo[0] - 1, xhi[0] + 1)
@@ -103,31 +112,24 @@ class BoundTouches(FigureApp):
         moved[self.component, self.coord] = mean
         return {"label": label, "theta": theta, "q": q, "v": mean, "means": moved,
                 "log_likelihood": float(ll[0]), "lower_bound": float(lb[0]),
-                "kl": float(ll[0] - lb[0]), "ll_curve": ll_curve, "lb_curve": lb_curve}
+                "kl": float(ll[0] - lb[0]), "ll_curve": ll_curve, "lb_curve": lb_curve,
+                "peak": float(ll_curve.max())}
 
     def draw(self, r: dict) -> bool:
+        peak = r["peak"]
         self.moved.set_data([float(r["means"][self.component, 0])], [float(r["means"][self.component, 1])])
-        self._set_ellipse(self.component, r["theta"].covariances[self.component], r["means"][self.component])
-        self.vline.set_xdata([r["v"], r["v"]])
-        self.dots.set_data([r["v"], r["v"]], [r["log_likelihood"], r["lower_bound"]])
-        self.title.set_text(f"{r['label']}: gap KL(q‖p(Z|X,θ)) = {r['kl']:.2f} nats")
-        if r["label"] == getattr(self, "_drawn_step", None):
-            return False  # only the animated artists moved
-        self._drawn_step = r["label"]
-        q = to_numpy(r["q"])
-        k = q.shape[1]
-        rgb = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in COLORS[:k]])
-        self.points.set_facecolor(np.clip(q @ rgb, 0, 1))
         for j in range(len(self.ellipses)):
-            if j != self.component:
-                self._set_ellipse(j, r["theta"].covariances[j], r["means"][j])
-        self.ll_line.set_ydata(r["ll_curve"])
-        self.lb_line.set_ydata(r["lb_curve"])
-        top = float(r["ll_curve"].max())
-        bottom = float(np.percentile(r["lb_curve"], 40))
-        span = max(top - bottom, 1.0)
-        self.ax_curve.set_ylim(top - span, top + 0.08 * span)
-        return True
+            self._set_ellipse(j, r["theta"].covariances[j], r["means"][j])
+        self.vline.set_xdata([r["v"], r["v"]])
+        self.dots.set_data([r["v"], r["v"]], [r["log_likelihood"] - peak, r["lower_bound"] - peak])
+        self.old.set_xdata([float(r["theta"].means[self.component, self.coord])])
+        self.title.set_text(f"{r['label']}: gap KL(q‖p(Z|X,θ)) = {r['kl']:.2f} nats")
+        if r["label"] != getattr(self, "_drawn_step", None):  # per-step artists
+            self._drawn_step = r["label"]
+            self.points.set_facecolor(np.clip(to_numpy(r["q"]) @ self._rgb, 0, 1))
+            self.ll_line.set_ydata(r["ll_curve"] - peak)
+            self.lb_line.set_ydata(r["lb_curve"] - peak)
+        return False
 
     def _set_ellipse(self, j, cov, mean):
         vals, vecs = np.linalg.eigh(to_numpy(cov))
