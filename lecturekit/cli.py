@@ -2,6 +2,9 @@
 
 - ``lecturekit lab``: JupyterLab on the notebooks, bound to 127.0.0.1 with a random token.
 - ``lecturekit list``: the notebooks, one line each.
+- ``lecturekit run NOTEBOOK``: execute headless; write an executed copy and an HTML export.
+- ``lecturekit doctor``: versions, widget front end, device, cache.
+- ``lecturekit homework build --out DIR`` / ``lecturekit homework grade SUBMISSION...``.
 
 Bad arguments print a one-line error and exit non-zero, never a traceback.
 """
@@ -63,6 +66,89 @@ def _cmd_list(args) -> int:
     return 0
 
 
+def _cmd_run(args) -> int:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    script = nbtools.resolve(args.notebook)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ipynb = out / script.with_suffix(".ipynb").name
+    import jupytext
+
+    nb = jupytext.read(script, fmt="py:percent")
+    nbformat.write(nb, ipynb)
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    nbtools.execute(ipynb, cwd=script.parent, timeout=args.timeout)
+    html, _ = HTMLExporter().from_notebook_node(nbformat.read(ipynb, as_version=4))
+    html_path = ipynb.with_suffix(".html")
+    html_path.write_text(html)
+    print(f"executed {ipynb}\nexported {html_path}")
+    return 0
+
+
+def _cmd_doctor(args) -> int:
+    import importlib.metadata as md
+    import platform
+
+    from . import __version__, checkpoint
+    from .utils import get_device
+
+    def version(name):
+        try:
+            return md.version(name)
+        except md.PackageNotFoundError:
+            return "not installed"
+
+    ok = True
+    print(f"lecturekit {__version__}, Python {platform.python_version()} on {platform.platform()}")
+    for name in ("torch", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "jupyterlab_widgets",
+                 "jupytext", "nbval", "scikit-learn", "mlxtend"):
+        print(f"  {name:<20} {version(name)}")
+    iw, front = version("ipywidgets"), version("jupyterlab_widgets")
+    if iw.startswith("8.") and not front.startswith("3."):
+        ok = False
+        print(f"  ! ipywidgets {iw} needs the JupyterLab front end jupyterlab_widgets 3.x, found {front}")
+    else:
+        print(f"  widget front end matches ipywidgets {iw}: yes")
+    try:
+        print(f"  device: {get_device()}")
+    except ValueError as err:
+        ok = False
+        print(f"  ! device: {err}")
+    cache = checkpoint.cache_dir()
+    files = list(cache.glob("*.pt"))
+    size = sum(f.stat().st_size for f in files) / 2**20
+    print(f"  model cache: {cache} ({len(files)} models, {size:.1f} MiB)")
+    print("everything looks right" if ok else "some checks failed (marked !)")
+    return 0 if ok else 1
+
+
+def _cmd_homework_build(args) -> int:
+    from . import grading
+
+    built = grading.build_all(args.out)
+    for path in built:
+        print(path)
+    print(f"{len(built)} student notebooks written to {args.out}")
+    return 0
+
+
+def _cmd_homework_grade(args) -> int:
+    from . import grading
+
+    missing = [s for s in args.submissions if not Path(s).exists()]
+    if missing:
+        raise FileNotFoundError(f"submission not found: {missing[0]}")
+    if args.timeout <= 0:
+        raise ValueError(f"--timeout must be positive, got {args.timeout}")
+    results = grading.grade(args.submissions, timeout=args.timeout, cell_timeout=min(args.timeout, args.cell_timeout))
+    print(grading.score_table(results))
+    if args.csv:
+        print(f"details written to {grading.write_csv(results, args.csv)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lecturekit", description="Notebooks for Stat 212b, Lecture 16: deep generative models.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -72,6 +158,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_lab)
     p = sub.add_parser("list", help="list the notebooks, one line each")
     p.set_defaults(func=_cmd_list)
+    p = sub.add_parser("run", help="execute a notebook headless; write an executed copy and HTML")
+    p.add_argument("notebook", help="a notebook name such as 01, 01_em or a path")
+    p.add_argument("--out", default="run-output", help="folder for the executed notebook and HTML")
+    p.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell (default 900)")
+    p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("doctor", help="versions, widget front end, device and model cache")
+    p.set_defaults(func=_cmd_doctor)
+    hw = sub.add_parser("homework", help="build student notebooks or grade submissions")
+    hw_sub = hw.add_subparsers(dest="hw_command", metavar="ACTION", parser_class=_Parser, required=True)
+    p = hw_sub.add_parser("build", help="write student notebooks (solutions stubbed, outputs cleared)")
+    p.add_argument("--out", required=True, help="folder for the student notebooks")
+    p.set_defaults(func=_cmd_homework_build)
+    p = hw_sub.add_parser("grade", help="grade submitted notebooks with nbval; print a score table")
+    p.add_argument("submissions", nargs="+", help="submitted .ipynb files (named like alice_01_em.ipynb)")
+    p.add_argument("--csv", help="also write per-exercise verdicts to this CSV file")
+    p.add_argument("--timeout", type=float, default=600, help="seconds per submission (default 600)")
+    p.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell (default 120)")
+    p.set_defaults(func=_cmd_homework_grade)
     return parser
 
 

@@ -170,17 +170,67 @@ print("agree to 1e-6:", abs(ours - theirs) < 1e-6)
 #
 # ## Exercises
 #
-# > **Exercise 1.1.** Write the E-step: given `x` (N, D) and `theta`, return the (N, K)
-# > responsibilities $q_{nk} = \pi_k \mathcal{N}(x_n\mid\mu_k,\Sigma_k) / \sum_j \pi_j \mathcal{N}(x_n\mid\mu_j,\Sigma_j)$.
-# > Compare with `em.e_step`.
+# Write each function in the cell under the exercise, between the solution markers, then run the
+# check cell: it compares your function with the reference on a few seeded inputs and prints one
+# verdict line.
 #
-# > **Exercise 1.2.** Show that for fixed $q$ the M-step update of $\pi$ maximizes
-# > $\sum_{n,k} q_{nk}\log\pi_k$ subject to $\sum_k\pi_k = 1$ (use a Lagrange multiplier), and
-# > check numerically that perturbing `gmm.params_.weights` lowers `em.lower_bound`.
-#
-# > **Exercise 1.3.** Run EM from ten random initializations (`seed=0..9`). Do they all reach the
-# > same log-likelihood? What does that say about the landscape of $\log p(X\mid\theta)$?
-#
+# > **Exercise 1.1 (E-step).** Given `x` (N, D) and `theta` (a `MixtureParams` with `weights`,
+# > `means`, `covariances`), return the (N, K) responsibilities
+# > $q_{nk} = \pi_k \mathcal{N}(x_n\mid\mu_k,\Sigma_k) / \sum_j \pi_j \mathcal{N}(x_n\mid\mu_j,\Sigma_j)$.
+# > Work in log space: `torch.distributions.MultivariateNormal(...).log_prob` and `torch.softmax`.
+
+# %%
+def e_step(x, theta):
+    ### BEGIN SOLUTION
+    gauss = torch.distributions.MultivariateNormal(theta.means, covariance_matrix=theta.covariances)
+    log_joint = theta.weights.log() + gauss.log_prob(x[:, None, :])  # (N, K)
+    return torch.softmax(log_joint, dim=1)
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lk.homework.check("1.1", e_step)
+
+# %% [markdown]
+# > **Exercise 1.2 (the bound).** Given `x`, responsibilities `q` (N, K) and `theta`, return the
+# > scalar $\mathcal{L}(q,\theta) = \sum_{n,k} q_{nk}\big(\log \pi_k + \log\mathcal{N}(x_n\mid\mu_k,\Sigma_k) - \log q_{nk}\big)$.
+# > Mind $0 \log 0 = 0$ (`torch.special.xlogy`).
+
+# %%
+def lower_bound(x, q, theta):
+    ### BEGIN SOLUTION
+    gauss = torch.distributions.MultivariateNormal(theta.means, covariance_matrix=theta.covariances)
+    log_joint = theta.weights.log() + gauss.log_prob(x[:, None, :])
+    return (q * log_joint).sum() - torch.special.xlogy(q, q).sum()
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lk.homework.check("1.2", lower_bound)
+
+# %% [markdown]
+# > **Exercise 1.3 (M-step).** Given `x` and `q`, return `em.MixtureParams(weights, means,
+# > covariances)` from the closed-form updates above (no regularization of the covariances).
+# > Then, as a thought experiment: why can the M-step never lower $\mathcal{L}(q,\theta)$?
+
+# %%
+def m_step(x, q):
+    ### BEGIN SOLUTION
+    nk = q.sum(0)
+    means = q.T @ x / nk[:, None]
+    diff = x[None] - means[:, None]  # (K, N, D)
+    covariances = torch.einsum("nk,kni,knj->kij", q, diff, diff) / nk[:, None, None]
+    return em.MixtureParams(nk / len(x), means, covariances)
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lk.homework.check("1.3", m_step)
+
+# %% [markdown]
 # ## References
 #
 # * Dempster, Laird & Rubin (1977). Maximum likelihood from incomplete data via the EM algorithm.
