@@ -2,6 +2,7 @@
 
 - ``lecturekit lab``: JupyterLab on the notebooks, bound to 127.0.0.1 with a random token.
 - ``lecturekit list``: the notebooks, one line each.
+- ``lecturekit app NOTEBOOK``: the notebook's widgets alone, served by Voila on 127.0.0.1.
 - ``lecturekit run NOTEBOOK``: execute headless; write an executed copy and an HTML export.
 - ``lecturekit doctor``: versions, widget front end, device, cache.
 - ``lecturekit homework build --out DIR`` / ``lecturekit homework grade SUBMISSION...``.
@@ -64,6 +65,29 @@ def _cmd_list(args) -> int:
     for script in nbtools.list_notebooks():
         print(f"{script.stem:<22} {nbtools.title_of(script)}")
     return 0
+
+
+def app_command(notebook: str, *, port: int = 8866, open_browser: bool = True) -> list[str]:
+    """The Voila command line that serves one notebook as an app (code hidden) on 127.0.0.1."""
+    script = nbtools.resolve(notebook)
+    ipynb = script.with_suffix(".ipynb")
+    if not ipynb.exists():
+        raise FileNotFoundError(f"{ipynb} is missing: run `make notebooks` first")
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError(f"port must be an integer in 1..65535, got {port!r}")
+    argv = [sys.executable, "-m", "voila", str(ipynb), f"--port={port}", "--Voila.ip=127.0.0.1"]
+    if not open_browser:
+        argv.append("--no-browser")
+    return argv
+
+
+def _cmd_app(args) -> int:
+    argv = app_command(args.notebook, port=args.port, open_browser=not args.no_browser)
+    print(f"serving the widgets of {args.notebook} on http://127.0.0.1:{args.port}/", flush=True)
+    try:
+        return subprocess.call(argv, cwd=nbtools.NOTEBOOKS)
+    except KeyboardInterrupt:
+        return 0
 
 
 def _cmd_run(args) -> int:
@@ -158,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_lab)
     p = sub.add_parser("list", help="list the notebooks, one line each")
     p.set_defaults(func=_cmd_list)
+    p = sub.add_parser("app", help="serve one notebook's widgets alone with Voila (127.0.0.1), for projection")
+    p.add_argument("notebook", help="a notebook name such as 01, 01_em or a path")
+    p.add_argument("--port", type=int, default=8866, help="port to listen on (default 8866)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(func=_cmd_app)
     p = sub.add_parser("run", help="execute a notebook headless; write an executed copy and HTML")
     p.add_argument("notebook", help="a notebook name such as 01, 01_em or a path")
     p.add_argument("--out", default="run-output", help="folder for the executed notebook and HTML")

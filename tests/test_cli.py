@@ -14,7 +14,7 @@ def run(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "lecturekit", *args], capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("args", [[], ["lab"], ["list"], ["run"], ["doctor"], ["homework"], ["homework", "build"], ["homework", "grade"]])
+@pytest.mark.parametrize("args", [[], ["lab"], ["app"], ["list"], ["run"], ["doctor"], ["homework"], ["homework", "build"], ["homework", "grade"]])
 def test_help(args):
     out = run(*args, "--help")
     assert out.returncode == 0 and "usage: lecturekit" in out.stdout
@@ -24,6 +24,8 @@ def test_help(args):
     (["bogus"], "invalid choice"),
     (["run", "42"], "notebook must be one of"),
     (["run"], "required"),
+    (["app", "99"], "notebook must be one of"),
+    (["app", "01", "--port", "0"], "port must be"),
     (["lab", "--port", "x"], "invalid int"),
     (["lab", "--port", "99999"], "port must be"),
     (["homework"], "required"),
@@ -69,3 +71,9 @@ def test_homework_build_writes_student_notebooks(tmp_path):
 def test_main_returns_codes_in_process(capsys):
     assert cli.main(["list"]) == 0
     assert cli.main([]) == 2
+
+
+def test_app_command_serves_voila_on_localhost():
+    argv = cli.app_command("01", port=8870, open_browser=False)
+    assert argv[1:3] == ["-m", "voila"] and argv[3].endswith("01_em.ipynb")
+    assert "--Voila.ip=127.0.0.1" in argv and "--port=8870" in argv and "--no-browser" in argv

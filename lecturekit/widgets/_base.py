@@ -9,6 +9,9 @@ redraw clears it.
 
 from __future__ import annotations
 
+import hashlib
+import html
+import json
 import time
 import traceback
 from typing import Any
@@ -48,7 +51,10 @@ class FigureApp:
         self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{w}px", height=f"{h}px"))
         self.readout_html = widgets.HTML(layout=widgets.Layout(width=self.controls_width))
         self.errors = widgets.Output(layout=widgets.Layout(width=self.controls_width))
-        left = widgets.VBox([*controls.values(), self.readout_html, self.errors],
+        # An invisible stamp of the last frame: the SHA-256 of the PNG and the control values it
+        # was computed for, so a browser test can prove the picture shown is the kernel's.
+        self.frame = widgets.HTML(layout=widgets.Layout(display="none"))
+        left = widgets.VBox([*controls.values(), self.readout_html, self.errors, self.frame],
                             layout=widgets.Layout(width=self.controls_width))
         self.ui = widgets.HBox([left, self.image])
         self.result: Any = None
@@ -59,6 +65,8 @@ class FigureApp:
         self._background = None
         self.setup(self.figure)
         for control in controls.values():
+            if isinstance(control, widgets.widgets.widget_description.DescriptionWidget) and control.layout.width is None:
+                control.layout.width = "98%"  # fit the column, readout included
             if hasattr(control, "value"):
                 control.observe(self._on_change, names="value")
         self.update()
@@ -103,9 +111,18 @@ class FigureApp:
         """The current value of every control that has one."""
         return {k: c.value for k, c in self.controls.items() if hasattr(c, "value")}
 
+    def on_change(self, change) -> None:
+        """Hook run before the redraw when a control changes (to sync other controls)."""
+
     def _on_change(self, change) -> None:
-        if not self._busy:  # a control set by our own redraw does not trigger a second one
-            self.update()
+        if self._busy:  # a control set by our own hook does not trigger a second redraw
+            return
+        self._busy = True
+        try:
+            self.on_change(change)
+        finally:
+            self._busy = False
+        self.update()
 
     def update(self) -> None:
         """Recompute from the controls' values and redraw; errors go to ``self.errors``."""
@@ -115,7 +132,7 @@ class FigureApp:
             result = self.compute(**self.values())
             full = self.draw(result)
             png = self.render(bool(full))
-            html = self.readout(result)
+            readout = self.readout(result)
         except Exception as err:  # shown in the app, not lost in the kernel log
             self.error = err
             self.errors.outputs = (
@@ -124,12 +141,18 @@ class FigureApp:
         else:
             self.result, self.error = result, None
             self.image.value = png
-            self.readout_html.value = html
+            self.readout_html.value = readout
+            self.frame.value = self._stamp(png)
             if self.errors.outputs:
                 self.errors.outputs = ()
         finally:
             self._busy = False
             self.last_ms = 1000 * (time.perf_counter() - start)
+
+    def _stamp(self, png: bytes) -> str:
+        values = html.escape(json.dumps(self.values(), default=str), quote=True)
+        return (f'<span class="lk-frame" data-sha256="{hashlib.sha256(png).hexdigest()}" '
+                f'data-values="{values}"></span>')
 
     def _repr_mimebundle_(self, **kwargs):
         return self.ui._repr_mimebundle_(**kwargs)

@@ -49,17 +49,11 @@ class BoundTouches(FigureApp):
                                    description=f"μ[{component},{coord}]", readout_format=".2f")
         follow = widgets.Checkbox(value=True, description="reset μ to θ at each step", indent=False)
         super().__init__({"step": step, "mean": mean, "follow": follow})
-        step.observe(self._on_step, names="value")
 
-    def _on_step(self, change) -> None:
-        if self.controls["follow"].value:
+    def on_change(self, change) -> None:
+        if change["owner"] is self.controls["step"] and self.controls["follow"].value:
             theta = self.states[change["new"]][1]
-            self._busy = True
-            try:
-                self.controls["mean"].value = float(theta.means[self.component, self.coord])
-            finally:
-                self._busy = False
-            self.update()
+            self.controls["mean"].value = float(theta.means[self.component, self.coord])
 
     def curves(self, step: int) -> tuple[np.ndarray, np.ndarray]:
         """log p(X | θ(v)) and L(q, θ(v)) on the slider's grid for a half-step (cached)."""
