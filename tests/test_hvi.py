@@ -1,0 +1,94 @@
+import math
+
+import pytest
+import torch
+
+from lecturekit import hvi
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models: one thread is fastest, and never oversubscribes a shared CI machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+
+def test_banana_normalizer_by_quadrature():
+    g1, g2, log_p = hvi.log_density_grid("banana", lim=(-6, 6, -4, 30), num=1200)
+    cell = float((g1[1] - g1[0]) * (g2[1] - g2[0]))
+    assert float(log_p.exp().sum()) * cell == pytest.approx(1.0, abs=2e-3)
+
+
+def test_leapfrog_preserves_volume():
+    m = hvi.HamiltonianVI(num_steps=1).double()
+    with torch.no_grad():
+        m.log_momentum_std.fill_(0.3)
+        m.log_step.fill_(math.log(0.2))
+
+    def flow(u):
+        z, v = m.leapfrog(u[:2].unsqueeze(0), u[2:].unsqueeze(0), 0)
+        return torch.cat([z[0], v[0]])
+
+    for u in torch.randn(5, 4, dtype=torch.float64):
+        jac = torch.autograd.functional.jacobian(flow, u)
+        assert float(torch.linalg.det(jac)) == pytest.approx(1.0, abs=1e-10)
+
+
+def test_zero_step_is_plain_gaussian_elbo():
+    m = hvi.HamiltonianVI(num_steps=0).double()
+    g = torch.Generator().manual_seed(0)
+    z, log_w = m(1000, generator=g)
+    q = torch.distributions.Normal(m.mu, m.log_std.exp())
+    assert torch.allclose(log_w, hvi.banana(z) - q.log_prob(z).sum(-1))
+
+
+def test_untrained_steps_cancel_when_step_size_vanishes():
+    """With ε → 0 and r_t = q_t, the auxiliary terms cancel: L_T = L_0 draw by draw."""
+    m0 = hvi.HamiltonianVI(num_steps=0).double()
+    m4 = hvi.HamiltonianVI(num_steps=4, step_size=1e-12).double()
+    z0, w0 = m0(500, generator=torch.Generator().manual_seed(1))
+    # same seed: z₀ is the generator's first draw in both, then T = 4 draws the momenta
+    z4, w4 = m4(500, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(z4, z0, atol=1e-9)
+    assert torch.allclose(w4, w0, atol=1e-9)
+
+
+def test_hvi_bound_beats_gaussian_and_stays_below_log_z():
+    torch.manual_seed(0)
+    m0 = hvi.HamiltonianVI(num_steps=0)
+    hvi.train_hvi(m0, num_iters=300, lr=3e-2, progress=False)
+    m2 = hvi.HamiltonianVI(num_steps=2)
+    with torch.no_grad():
+        m2.mu.copy_(m0.mu)
+        m2.log_std.copy_(m0.log_std)
+    hvi.train_hvi(m2, num_iters=300, lr=1e-2, progress=False)
+    with torch.no_grad():
+        l0 = float(m0.bound(20000, generator=torch.Generator().manual_seed(5)))
+        l2 = float(m2.bound(20000, generator=torch.Generator().manual_seed(5)))
+    log_z = hvi.TARGETS["banana"][1]
+    assert l0 < log_z and l2 < log_z + 0.02
+    assert l2 >= l0 + 0.1
+
+
+def test_gradients_reach_all_parameters():
+    m = hvi.HamiltonianVI(num_steps=2)
+    (-m.bound(64)).backward()
+    for name, p in m.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    assert m.mu.grad.abs().sum() > 0 and m.log_step.grad.abs().sum() > 0 and m.reverse[0][-1].weight.grad.abs().sum() > 0
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="num_steps"):
+        hvi.HamiltonianVI(num_steps=-1)
+    with pytest.raises(ValueError, match="target"):
+        hvi.HamiltonianVI(target="donut")
+    with pytest.raises(ValueError, match="step_size"):
+        hvi.HamiltonianVI(step_size=0.0)
+    with pytest.raises(ValueError, match="z must"):
+        hvi.banana(torch.zeros(3, 3))
+    with pytest.raises(ValueError, match="n must"):
+        hvi.HamiltonianVI()(0)

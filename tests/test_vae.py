@@ -1,0 +1,308 @@
+import math
+
+import numpy as np
+import pytest
+import scipy.io
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lecturekit import vae
+from lecturekit.frey import FREY_FILE, frey_faces
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models: one thread is fastest, and never oversubscribes a shared CI machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+
+def small(**kw):
+    kw.setdefault("image_shape", (4, 3))
+    kw.setdefault("hidden_dim", 8)
+    kw.setdefault("latent_dim", 2)
+    return vae.VAE(**kw).double()
+
+
+def images(n, shape=(4, 3), *, binary=True, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, *shape, generator=g, dtype=torch.float64)
+    return (x > 0.5).double() if binary else x
+
+
+def linear_gaussian(seed=0):
+    """A VAE whose decoder is linear-Gaussian: p(x) = N(b, W Wᵀ + σ² I) in closed form."""
+    torch.manual_seed(seed)
+    m = small(image_shape=(2, 2), likelihood="gaussian", latent_dim=2)
+    m.decoder = torch.nn.Linear(2, 4).double()
+    with torch.no_grad():
+        m.raw_std.fill_(-0.5)
+    return m
+
+
+def log_px_exact(m, x):
+    w, b, s = m.decoder.weight, m.decoder.bias, m.std
+    cov = w @ w.T + s**2 * torch.eye(4, dtype=torch.float64)
+    return torch.distributions.MultivariateNormal(b, cov).log_prob(x.reshape(len(x), 4))
+
+
+@given(st.lists(st.floats(-3, 3), min_size=3, max_size=3), st.lists(st.floats(-3, 2), min_size=3, max_size=3))
+@settings(max_examples=15, deadline=None)
+def test_analytic_kl_matches_monte_carlo_and_torch(mu, logvar):
+    mu, logvar = torch.tensor(mu, dtype=torch.float64), torch.tensor(logvar, dtype=torch.float64)
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    p = torch.distributions.Normal(torch.zeros(3, dtype=torch.float64), 1.0)
+    kl = vae.kl_to_prior(mu, logvar)
+    assert float(kl) == pytest.approx(float(torch.distributions.kl_divergence(q, p).sum()), abs=1e-10)
+    z = q.sample((100_000,))
+    diffs = (q.log_prob(z) - p.log_prob(z)).sum(-1)
+    assert abs(float(diffs.mean() - kl)) < 5 * float(diffs.std()) / math.sqrt(len(diffs)) + 1e-9
+
+
+def test_elbo_is_log_px_minus_posterior_kl_on_linear_gaussian():
+    """log p(x) = ELBO + KL(q ‖ posterior) ≥ ELBO, with the posterior in closed form."""
+    m = linear_gaussian()
+    x = images(5, (2, 2), binary=False)
+    lp = log_px_exact(m, x)
+    with torch.no_grad():
+        est = vae.elbo(m, x, num_samples=100_000)
+        mu, logvar = m.encode(x)
+        w, b, s2 = m.decoder.weight, m.decoder.bias, m.std**2
+        prec = torch.eye(2, dtype=torch.float64) + w.T @ w / s2
+        cov = torch.linalg.inv(prec)
+        post_mean = (cov @ w.T @ (x.reshape(5, 4) - b).T / s2).T
+        q = torch.distributions.MultivariateNormal(mu, torch.diag_embed(logvar.exp()))
+        post = torch.distributions.MultivariateNormal(post_mean, cov)
+        kl = torch.distributions.kl_divergence(q, post)
+    assert torch.allclose(est + kl, lp, atol=0.05)
+    assert (est < lp).all()
+
+
+def test_iwae_k1_expectation_is_elbo_and_bounds_ordered_below_log_px():
+    m = linear_gaussian()
+    x = images(4, (2, 2), binary=False)
+    lp = log_px_exact(m, x)
+    with torch.no_grad():
+        reps = x.repeat(4000, 1, 1, 1)
+        g = torch.Generator().manual_seed(0)
+        l1 = vae.iwae_bound(m, reps, 1, generator=g).reshape(4000, 4)
+        elbo = vae.elbo(m, x, num_samples=200_000, generator=g)
+        assert torch.allclose(l1.mean(0), elbo, atol=5 * float(l1.std(0).max()) / math.sqrt(4000))
+        means = [vae.iwae_bound(m, reps, k, generator=g).reshape(4000, 4).mean(0) for k in (1, 5, 50)]
+    assert (means[0] < means[1]).all() and (means[1] < means[2]).all()
+    assert (means[2] < lp + 1e-3).all()
+
+
+def test_gradients_reach_encoder_and_decoder_through_rsample():
+    m = small()
+    x = images(6)
+    q = m.q(x)
+    z = q.rsample()
+    loss = -(m.p_x(z).log_prob(x.reshape(6, -1)) + m.prior().log_prob(z) - q.log_prob(z)).mean()
+    loss.backward()
+    for name, p in m.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+    m.zero_grad()
+    (-vae.elbo(m, x).mean()).backward()
+    assert all(p.grad.abs().sum() > 0 for p in m.parameters())
+
+
+def test_distributions_agree_with_fast_path():
+    m = small()
+    x = images(5)
+    g = torch.Generator().manual_seed(3)
+    z = torch.randn(5, 2, generator=g, dtype=torch.float64)
+    xf = x.reshape(5, -1)
+    assert torch.allclose(m.log_px(xf, z), m.p_x(z).log_prob(xf))
+    mg = small(likelihood="gaussian")
+    assert torch.allclose(mg.log_px(xf, z), mg.p_x(z).log_prob(xf))
+    torch.manual_seed(0)
+    a = vae._neg_elbo_mean(m, x, 1.0)
+    torch.manual_seed(0)
+    b = -vae.elbo(m, x).mean()
+    assert float(a.detach()) == pytest.approx(float(b.detach()), rel=1e-10)
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_extreme_inputs_stay_finite(likelihood):
+    m = small(likelihood=likelihood)
+    x = torch.cat([torch.zeros(2, 1, 4, 3), torch.ones(2, 1, 4, 3)]).double()
+    with torch.no_grad():
+        m.encoder[-1].bias.fill_(1e6)  # huge log-variances (and means)
+    _, logvar = m.encode(x)
+    assert float(logvar.detach().max()) <= vae.LOGVAR_BOUND
+    for value in (vae.elbo(m, x, num_samples=3), vae.iwae_bound(m, x, 5)):
+        assert torch.isfinite(value).all()
+    with torch.no_grad():
+        m.encoder[-1].bias.fill_(-1e6)
+    loss = -vae.elbo(m, x).mean()
+    loss.backward()
+    assert torch.isfinite(loss) and all(torch.isfinite(p.grad).all() for p in m.parameters())
+
+
+def test_training_improves_the_bound_and_active_units():
+    torch.manual_seed(0)
+    x = images(200, (4, 3))
+    m = vae.VAE(image_shape=(4, 3), hidden_dim=16, latent_dim=3)
+    x = x.float()
+    before = vae.mean_bound(m, x, num_samples=5)
+    stats = vae.train_vae(m, x, epochs=15, batch_size=50, lr=1e-2, generator=torch.Generator().manual_seed(0),
+                          progress=False)
+    assert len(stats["epoch_loss"]) == 15 and stats["epoch_loss"][-1] < stats["epoch_loss"][0]
+    assert vae.mean_bound(m, x, num_samples=5) > before
+    iw = vae.train_vae(m, x, epochs=1, objective="iwae", k=3, progress=False)
+    assert math.isfinite(iw["epoch_loss"][0])
+    count, activity = vae.active_units(m, x)
+    mu = m.encode(x)[0].detach()
+    assert torch.allclose(activity, mu.var(0, unbiased=False))
+    assert count == int((activity > 1e-2).sum())
+
+
+def test_sample_decode_and_grid():
+    m = small()
+    s = m.sample(7, generator=torch.Generator().manual_seed(0))
+    assert s.shape == (7, 1, 4, 3) and ((s >= 0) & (s <= 1)).all()
+    b = m.sample(7, generator=torch.Generator().manual_seed(0), mean=False)
+    assert set(b.unique().tolist()) <= {0.0, 1.0}
+    grid = vae.latent_grid(5)
+    assert grid.shape == (25, 2)
+    assert float(grid[0, 0]) == pytest.approx(-1.6449, abs=1e-3) and float(grid[0, 1]) == pytest.approx(1.6449, abs=1e-3)
+    assert (grid[1:5, 0] > grid[0:4, 0]).all() and (grid[5, 1] < grid[0, 1])
+
+
+def test_shift_images_and_shift_nll():
+    x = torch.zeros(1, 1, 3, 4, dtype=torch.float64)
+    x[0, 0, 1, 1] = 1.0
+    assert vae.shift_images(x, 2)[0, 0, 1, 3] == 1.0 and vae.shift_images(x, 2).sum() == 1
+    assert vae.shift_images(x, -1)[0, 0, 1, 0] == 1.0
+    assert vae.shift_images(x, 5).sum() == 0
+    m = small(image_shape=(3, 4), likelihood="gaussian")
+    nll = vae.shift_nll(m, x, [0, 1])
+    with torch.no_grad():
+        mu = m.encode(x)[0]
+        ref = -m.p_x(mu).log_prob(vae.shift_images(x, 1).reshape(1, -1))
+    assert nll.shape == (2, 1) and float(nll[1, 0]) == pytest.approx(float(ref[0]))
+
+
+def test_bad_arguments_name_the_argument():
+    with pytest.raises(ValueError, match="latent_dim"):
+        vae.VAE(latent_dim=0)
+    with pytest.raises(TypeError, match="latent_dim"):
+        vae.VAE(latent_dim=2.5)
+    with pytest.raises(ValueError, match="likelihood"):
+        vae.VAE(likelihood="poisson")
+    m = small()
+    with pytest.raises(ValueError, match="x must"):
+        vae.elbo(m, torch.zeros(2, 1, 28, 28, dtype=torch.float64))
+    with pytest.raises(ValueError, match="x must"):
+        vae.iwae_bound(m, torch.zeros(2, 12, dtype=torch.float64), 5)
+    with pytest.raises(ValueError, match="k must"):
+        vae.iwae_bound(m, images(2), 0)
+    with pytest.raises(ValueError, match="num_samples"):
+        vae.elbo(m, images(2), num_samples=0)
+    with pytest.raises(ValueError, match="z must"):
+        m.decode(torch.zeros(3, 5))
+    with pytest.raises(ValueError, match="objective"):
+        vae.train_vae(m, images(2), objective="wake-sleep")
+
+
+def test_math_core_imports_no_widget_or_plotting_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, lecturekit.vae, lecturekit.hvi, lecturekit.frey; "
+            "bad = [m for m in ('ipywidgets', 'matplotlib') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_moves_to_device(device):
+    m = small().to(device)
+    x = images(3).to(device)
+    assert vae.elbo(m, x).device.type == device.type
+    assert vae.iwae_bound(m, x, 3, generator=torch.Generator().manual_seed(0)).device.type == device.type
+    assert m.sample(2).device.type == device.type
+
+
+# --------------------------------------------------------------------------- Frey Face
+
+
+def write_frey(root, n=3, *, name="ff", dtype=np.uint8, rows=560):
+    ff = (np.arange(rows * n) % 256).astype(dtype).reshape(rows, n, order="F")
+    scipy.io.savemat(root / FREY_FILE, {name: ff})
+    return ff
+
+
+def test_frey_reads_a_generated_file(tmp_path):
+    ff = write_frey(tmp_path, 4)
+    x = frey_faces(tmp_path)
+    assert x.shape == (4, 1, 28, 20) and x.dtype == torch.float32
+    assert np.allclose(x[2, 0].numpy().ravel() * 255, ff[:, 2], atol=1e-3)  # one column, row-major 28 x 20
+
+
+def test_frey_checksums(tmp_path):
+    write_frey(tmp_path)
+    from lecturekit.download import sha256_of
+
+    good = sha256_of(tmp_path / FREY_FILE)
+    assert frey_faces(tmp_path, sha256=good).shape[0] == 3
+    with pytest.raises(ValueError, match="wrong SHA-256"):
+        frey_faces(tmp_path, sha256="0" * 64)
+    with pytest.raises(ValueError, match="sha256"):
+        frey_faces(tmp_path, sha256="abc")
+
+
+def test_frey_missing_file_names_file_url_and_offline_alternative(tmp_path):
+    with pytest.raises(FileNotFoundError, match="frey_rawface.mat") as err:
+        frey_faces(tmp_path)
+    assert "https://cs.nyu.edu/~roweis/data/frey_rawface.mat" in str(err.value) and "mnist_5k" in str(err.value)
+
+
+def test_frey_download_refuses_without_a_known_checksum(tmp_path, monkeypatch):
+    import lecturekit.frey as frey
+
+    def no_network(*a, **k):
+        raise AssertionError("must not touch the network")
+
+    monkeypatch.setattr(frey, "fetch", no_network)
+    with pytest.raises(ValueError, match="no SHA-256 is recorded"):
+        frey_faces(tmp_path, download=True)
+    assert not (tmp_path / FREY_FILE).exists()
+    calls = []
+
+    def fake_fetch(url, dest, sha):  # stands in for the verified, atomic download
+        calls.append((url, sha))
+        write_frey(dest.parent, 2)
+
+    monkeypatch.setattr(frey, "fetch", fake_fetch)
+    from lecturekit.download import sha256_of
+
+    write_frey(tmp_path, 2)
+    digest = sha256_of(tmp_path / FREY_FILE)
+    (tmp_path / FREY_FILE).unlink()
+    assert frey_faces(tmp_path, download=True, sha256=digest).shape == (2, 1, 28, 20)
+    assert calls == [(frey.FREY_URL, digest)]
+
+
+def test_frey_rejects_wrong_files(tmp_path):
+    write_frey(tmp_path, name="faces")
+    with pytest.raises(ValueError, match="no variable 'ff'"):
+        frey_faces(tmp_path)
+    write_frey(tmp_path, dtype=np.float64)
+    with pytest.raises(ValueError, match="not the Frey Face file"):
+        frey_faces(tmp_path)
+    (tmp_path / FREY_FILE).write_bytes(b"not a mat file at all")
+    with pytest.raises(ValueError, match="not a readable MATLAB file"):
+        frey_faces(tmp_path)
+    with pytest.raises(TypeError, match="download"):
+        frey_faces(tmp_path, download="yes")
+
+
+def test_gaussian_decoder_starts_at_init_std_and_rejects_bad_std():
+    assert small(likelihood="gaussian", init_std=0.3).std.item() == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="init_std"):
+        small(likelihood="gaussian", init_std=0.005)
