@@ -1,0 +1,42 @@
+"""Widget cases for notebook 05 (see benchmarks/widgets.py): an M2 of the notebook's size
+(untrained weights redraw exactly as fast as trained ones) on the 1,000 test digits."""
+
+import numpy as np
+import torch
+
+from lecturekit import data, ssvae
+from lecturekit.widgets.ssvae import analogies, style_explorer
+
+from widgets import WidgetCase  # benchmarks/ is on sys.path when widgets.py runs
+
+
+def _model_and_digits():
+    torch.manual_seed(0)
+    model = ssvae.M2(x_dim=784, num_classes=10, latent_dim=16, hidden_dim=256).eval()
+    x, y = data.mnist_5k("test")
+    return model, x, y
+
+
+def _build_style():
+    return style_explorer(*_model_and_digits())
+
+
+def _drive_style(app, i):
+    grid = np.linspace(-2.5, 2.5, 21)
+    app.controls["z1" if i % 2 else "z2"].value = float(grid[i % len(grid)])
+    if i % 10 == 0:
+        app.controls["label"].value = (i // 10) % 10
+
+
+def _build_analogies():
+    return analogies(*_model_and_digits())
+
+
+def _drive_analogies(app, i):
+    app.controls["index"].value = (37 * i) % 1000
+
+
+CASES = [
+    WidgetCase("05_ssvae", "style_explorer", _build_style, _drive_style),
+    WidgetCase("05_ssvae", "analogies", _build_analogies, _drive_analogies),
+]
