@@ -254,15 +254,80 @@ analogies(m2, split.x_test, split.y_test).ui
 #
 # ## Exercises
 #
-# > **Exercise 5.1 (the labelled bound).** Write `labelled_bound(model, x, y, eps)` from
-# > `model.q_z(x, y_onehot)` (a `Normal`), `model.log_px(x, y_onehot, z)` and `model.log_py`, using
-# > the closed-form KL to $\mathcal{N}(0, I)$, and compare it with `ssvae.labelled_bound`.
+# Write each function in the cell under the exercise, between the solution markers, then run the
+# check cell: it compares your function with the reference on a few seeded inputs and prints one
+# verdict line. Together the three exercises rebuild the M2 loss that trained `m2` above.
 #
-# > **Exercise 5.2 (why α).** Retrain M2 with `alpha=0` in `settings["m2"]["train"]`. Which classes
-# > does $q(y\mid x)$ confuse, and why does nothing force its class 3 to be the digit 3?
+# > **Exercise 5.1 (the labelled bound).** Write `labelled_bound(model, x, y, eps)`, returning
+# > $\mathcal{L}(x, y)$ (N,) for a small `ssvae.M2`, digits `x` (N, D) or (N, 1, 28, 28), labels `y`
+# > (N,) and standard normal noise `eps` (S, N, latent_dim). Get $q(z\mid x, y)$ (a `Normal`) from
+# > `model.q_z(x, y_onehot)`, draw $z_s = \mu + \sigma \odot \varepsilon_s$, average
+# > `model.log_px(x, y_onehot, z)` over the $S$ draws, add $\log p(y)$ from `model.log_py` (K,), and
+# > subtract the closed-form $\mathrm{KL}(\mathcal{N}(\mu, \sigma^2)\,\|\,\mathcal{N}(0, I)) =
+# > \sum_j \big[\tfrac12(\mu_j^2 + \sigma_j^2 - 1) - \log\sigma_j\big]$.
+
+# %%
+def labelled_bound(model, x, y, eps):
+    ### BEGIN SOLUTION
+    y_onehot = torch.nn.functional.one_hot(y, model.num_classes).to(eps.dtype)
+    q = model.q_z(x, y_onehot)
+    z = q.loc + q.scale * eps  # (S, N, latent_dim)
+    kl = (0.5 * (q.loc**2 + q.scale**2 - 1) - q.scale.log()).sum(-1)
+    return model.log_px(x, y_onehot, z).mean(0) + (y_onehot * model.log_py).sum(-1) - kl
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lk.homework.check("5.1", labelled_bound)
+
+# %% [markdown]
+# > **Exercise 5.2 (the unlabelled bound).** Write `unlabelled_bound(bound_y, log_qy)`, returning
+# > $\mathcal{U}(x) = \sum_y q(y\mid x)\,\mathcal{L}(x, y) + \mathcal{H}(q(y\mid x))$ (N,) from the
+# > matrix `bound_y` (N, K) of $\mathcal{L}(x, y)$ for every class and the classifier's normalized
+# > `log_qy` (N, K) $= \log q(y\mid x)$. (`ssvae.unlabelled_bound` fills the matrix by running
+# > Exercise 5.1 once per class.)
+
+# %%
+def unlabelled_bound(bound_y, log_qy):
+    ### BEGIN SOLUTION
+    qy = log_qy.exp()
+    return (qy * (bound_y - log_qy)).sum(-1)
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lk.homework.check("5.2", unlabelled_bound)
+
+# %% [markdown]
+# > **Exercise 5.3 (the M2 objective).** Write `m2_objective(bound_l, bound_u, logits_l, y_l, alpha)`,
+# > the scalar loss that `ssvae.m2_loss` minimizes on one step: $\mathcal{J}^\alpha$ with each set's
+# > sum replaced by its mean,
+# > $-\frac{1}{|l|}\sum_l \mathcal{L}(x, y) - \frac{1}{|u|}\sum_u \mathcal{U}(x)
+# > + \alpha\,\frac{1}{|l|}\sum_l\big[-\log q(y\mid x)\big]$, from the labelled bounds `bound_l`
+# > ($N_l$,), the unlabelled bounds `bound_u` ($N_u$,), the classifier's unnormalized `logits_l`
+# > ($N_l$, K) on the labelled digits, their labels `y_l` ($N_l$,) and the weight `alpha`.
+
+# %%
+def m2_objective(bound_l, bound_u, logits_l, y_l, alpha):
+    ### BEGIN SOLUTION
+    log_q = torch.log_softmax(logits_l, -1).gather(-1, y_l[:, None]).squeeze(-1)
+    return -bound_l.mean() - bound_u.mean() - alpha * log_q.mean()
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lk.homework.check("5.3", m2_objective)
+
+# %% [markdown]
+# ### Going further
 #
-# > **Exercise 5.3 (more labels).** Run `benchmarks/ssvae.py --labels 600 --draws 1` and compare the
-# > gap between NN and M2 with the one at 100 labels. Does the generative model matter less?
+# * **Why α.** Retrain M2 with `alpha=0` in `settings["m2"]["train"]`. Which classes does
+#   $q(y\mid x)$ confuse, and why does nothing force its class 3 to be the digit 3?
+# * **More labels.** Run `benchmarks/ssvae.py --labels 600 --draws 1` and compare the gap between NN
+#   and M2 with the one at 100 labels. Does the generative model matter less?
 #
 # ## References
 #
