@@ -1,0 +1,395 @@
+r"""Boltzmann machines: the binary RBM (CD-k and persistent CD), a deep belief net, a two-layer DBM.
+
+An RBM is an exponential family over binary visibles :math:`x \in \{0,1\}^D` and hiddens
+:math:`z \in \{0,1\}^H`:
+
+.. math::
+    p(x, z) = \exp\big(x^\top W z + b^\top x + c^\top z - \log A(\theta)\big),
+    \qquad E(x, z) = -x^\top W z - b^\top x - c^\top z,
+
+so the hiddens sum out in closed form, :math:`p(x) = e^{-F(x)}/A` with the free energy
+:math:`F(x) = -b^\top x - \sum_j \mathrm{softplus}(c_j + x^\top W_{:j})`. The log-likelihood
+gradient is :math:`-\nabla F(x_{\text{data}}) + \mathbb{E}_{p}[\nabla F(x)]`; the second term needs
+samples from the model, which CD-k takes from k Gibbs steps started at the data and PCD from
+chains that persist across updates. The log-partition function ``log A`` lives in
+:mod:`lecturekit.ais` (exact enumeration and annealed importance sampling).
+
+References:
+    Hinton (2002). Training products of experts by minimizing contrastive divergence.
+    Tieleman (2008). Training restricted Boltzmann machines using approximations to the
+    likelihood gradient.
+    Hinton, Osindero & Teh (2006). A fast learning algorithm for deep belief nets.
+    Salakhutdinov & Hinton (2009). Deep Boltzmann machines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .train import Batches, fit
+from .utils import check_choice, check_positive_float, check_positive_int
+
+__all__ = ["RBM", "DBN", "DBM", "check_binary", "bernoulli", "cd_loss", "PersistentChains",
+           "train_rbm", "train_dbn", "train_dbm", "GibbsChain", "build"]
+
+
+def check_binary(name: str, x) -> torch.Tensor:
+    """``x`` as a float (N, D) tensor of 0s and 1s; images (N, 1, H, W) are flattened.
+
+    Raises:
+        TypeError: ``x`` is not a tensor.
+        ValueError: ``x`` holds values other than 0 and 1, or has no rows.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of 0s and 1s, got {type(x).__name__}")
+    if x.ndim > 2:
+        x = x.flatten(1)
+    if x.ndim != 2 or x.shape[0] < 1:
+        raise ValueError(f"{name} must have shape (N, D) or (N, 1, H, W) with N >= 1, got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        x = x.float()
+    if not bool(((x == 0) | (x == 1)).all()):
+        raise ValueError(f"{name} must be binary (only 0s and 1s); binarize it first, e.g. mnist_5k(binarize=True)")
+    return x
+
+
+def bernoulli(p: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A 0/1 sample of Bernoulli(p), elementwise, in p's dtype and on p's device."""
+    return torch.bernoulli(p, generator=generator) if generator is not None else torch.bernoulli(p)
+
+
+class RBM(nn.Module):
+    r"""A binary restricted Boltzmann machine, :math:`E(x,z) = -x^\top W z - b^\top x - c^\top z`.
+
+    Args:
+        num_visible: D, the number of visible units.
+        num_hidden: H, the number of hidden units.
+        init_std: standard deviation of the initial weights (biases start at zero).
+
+    >>> rbm = RBM(6, 3)
+    >>> rbm.free_energy(torch.ones(2, 6)).shape
+    torch.Size([2])
+    """
+
+    def __init__(self, num_visible: int = 784, num_hidden: int = 64, *, init_std: float = 0.01):
+        super().__init__()
+        self.num_visible = check_positive_int("num_visible", num_visible)
+        self.num_hidden = check_positive_int("num_hidden", num_hidden)
+        init_std = check_positive_float("init_std", init_std)
+        self.W = nn.Parameter(init_std * torch.randn(num_visible, num_hidden))
+        self.b = nn.Parameter(torch.zeros(num_visible))  # visible biases
+        self.c = nn.Parameter(torch.zeros(num_hidden))  # hidden biases
+
+    def energy(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        r""":math:`E(x, z) = -x^\top W z - b^\top x - c^\top z`, one value per row."""
+        return -((x @ self.W) * z).sum(-1) - x @ self.b - z @ self.c
+
+    def free_energy(self, x: torch.Tensor) -> torch.Tensor:
+        r""":math:`F(x) = -\log\sum_z e^{-E(x,z)} = -b^\top x - \sum_j \mathrm{softplus}(c_j + (xW)_j)`."""
+        return -x @ self.b - F.softplus(x @ self.W + self.c).sum(-1)
+
+    def p_z_given_x(self, x: torch.Tensor) -> torch.Tensor:
+        r""":math:`p(z_j = 1 \mid x) = \sigma(c_j + (xW)_j)`: the hiddens are independent given x."""
+        return torch.sigmoid(x @ self.W + self.c)
+
+    def p_x_given_z(self, z: torch.Tensor) -> torch.Tensor:
+        r""":math:`p(x_i = 1 \mid z) = \sigma(b_i + (W z)_i)`."""
+        return torch.sigmoid(z @ self.W.T + self.b)
+
+    def gibbs_step(self, x: torch.Tensor, generator: torch.Generator | None = None):
+        r"""One block Gibbs sweep :math:`z \sim p(z\mid x)`, :math:`x' \sim p(x\mid z)`.
+
+        Returns ``(x_new, z, px)`` where ``px`` = :math:`p(x'=1\mid z)` (the mean image, for display).
+        """
+        z = bernoulli(self.p_z_given_x(x), generator)
+        px = self.p_x_given_z(z)
+        return bernoulli(px, generator), z, px
+
+    @torch.no_grad()
+    def sample(self, num_samples: int = 16, *, num_steps: int = 1000, x0: torch.Tensor | None = None,
+               generator: torch.Generator | None = None, keep_chain: bool = False):
+        """``num_steps`` block Gibbs sweeps from ``x0`` (default: uniform noise).
+
+        Returns the mean images :math:`p(x=1\\mid z)` of the last sweep, shape (N, D), or with
+        ``keep_chain`` a :class:`GibbsChain` holding every sweep.
+        """
+        num_steps = check_positive_int("num_steps", num_steps)
+        if x0 is None:
+            n = check_positive_int("num_samples", num_samples)
+            x0 = bernoulli(torch.full((n, self.num_visible), 0.5, dtype=self.W.dtype, device=self.W.device), generator)
+        x, frames = x0, [x0]
+        for _ in range(num_steps):
+            x, _, px = self.gibbs_step(x, generator)
+            if keep_chain:
+                frames.append(px)
+        return GibbsChain(torch.stack(frames)) if keep_chain else px
+
+    def init_visible_bias(self, x: torch.Tensor, *, eps: float = 1e-3) -> RBM:
+        r"""Set :math:`b_i = \log\frac{\bar x_i}{1-\bar x_i}` from the data marginals (Hinton's guide)."""
+        mean = x.mean(0).clamp(eps, 1 - eps)
+        with torch.no_grad():
+            self.b.copy_(torch.log(mean) - torch.log1p(-mean))
+        return self
+
+
+@dataclass
+class GibbsChain:
+    """Frames of Gibbs chains, shape (num_steps + 1, num_chains, D): frame 0 is the start."""
+
+    frames: torch.Tensor
+
+    @property
+    def num_steps(self) -> int:
+        return self.frames.shape[0] - 1
+
+
+def cd_loss(model_free_energy, x: torch.Tensor, x_neg: torch.Tensor) -> torch.Tensor:
+    r"""The surrogate :math:`\overline{F(x)} - \overline{F(\tilde x)}` whose gradient is minus the
+    CD estimate of :math:`\nabla \log p(x)`; :math:`\tilde x` is treated as a constant."""
+    return model_free_energy(x).mean() - model_free_energy(x_neg.detach()).mean()
+
+
+@dataclass
+class PersistentChains:
+    """The fantasy particles of persistent CD: one state per chain, advanced at every update."""
+
+    x: torch.Tensor
+    steps: int = field(default=0)
+
+
+def train_rbm(rbm: RBM, x: torch.Tensor, *, method: str = "cd", k: int = 1, num_epochs: int = 10,
+              batch_size: int = 100, lr: float = 0.05, momentum: float = 0.5, weight_decay: float = 1e-4,
+              num_chains: int | None = None, init_bias: bool = True, lr_decay: bool = True,
+              generator: torch.Generator | None = None, progress: bool | None = None) -> dict:
+    r"""Train an RBM on binary data by CD-k (``method="cd"``) or persistent CD (``method="pcd"``).
+
+    Each update follows :math:`-\nabla_\theta[\overline{F(x)} - \overline{F(\tilde x)}]`, where
+    :math:`\tilde x` comes from k Gibbs sweeps started at the batch (CD-k, Hinton 2002) or at the
+    chains left by the previous update (PCD, Tieleman 2008).
+
+    Args:
+        rbm: the model, trained in place.
+        x: binary data (N, D) or images (N, 1, H, W).
+        method: ``"cd"`` or ``"pcd"``.
+        k: Gibbs sweeps per update.
+        num_epochs, batch_size, lr, momentum, weight_decay: SGD settings.
+        lr_decay: decay the learning rate linearly to zero over training (as Tieleman 2008 did;
+            it lets the persistent chains settle near the end).
+        num_chains: persistent chains for PCD (default: ``batch_size``).
+        init_bias: set the visible biases from the data marginals first.
+        generator: a seeded generator for the shuffling and the Gibbs sampling.
+
+    Returns:
+        ``{"loss": [...], "seconds": s}`` (the surrogate loss of every update).
+    """
+    x = check_binary("x", x).to(rbm.W.device, rbm.W.dtype)
+    check_choice("method", method, ("cd", "pcd"))
+    k = check_positive_int("k", k)
+    num_epochs = check_positive_int("num_epochs", num_epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
+    if x.shape[1] != rbm.num_visible:
+        raise ValueError(f"x must have {rbm.num_visible} columns (num_visible), got {x.shape[1]}")
+    if init_bias:
+        rbm.init_visible_bias(x)
+    chains = None
+    if method == "pcd":
+        n = check_positive_int("num_chains", num_chains or batch_size)
+        idx = torch.randint(x.shape[0], (n,), generator=generator).to(x.device)
+        chains = PersistentChains(x[idx].clone())
+
+    def loss_fn(batch):
+        with torch.no_grad():
+            x_neg = batch if chains is None else chains.x
+            for _ in range(k):
+                x_neg, _, _ = rbm.gibbs_step(x_neg, generator)
+            if chains is not None:
+                chains.x, chains.steps = x_neg, chains.steps + k
+        return cd_loss(rbm.free_energy, batch, x_neg)
+
+    batches = Batches(x, batch_size=batch_size, generator=generator)
+    opt = torch.optim.SGD(rbm.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    num_steps = num_epochs * len(batches)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 - t / num_steps) if lr_decay else None
+    hist = fit(loss_fn, opt, batches, num_steps, model=rbm, scheduler=scheduler,
+               desc=f"{method}-{k}", progress=progress)
+    return {"loss": hist.loss, "seconds": hist.seconds}
+
+
+class DBN(nn.Module):
+    """A deep belief net of two RBMs: a directed sigmoid layer p(x | z1) under an RBM p(z1, z2).
+
+    References:
+        Hinton, Osindero & Teh (2006). A fast learning algorithm for deep belief nets.
+    """
+
+    def __init__(self, num_visible: int = 784, hidden_dims: tuple[int, int] = (100, 50)):
+        super().__init__()
+        if len(hidden_dims) != 2:
+            raise ValueError(f"hidden_dims must hold two sizes, got {hidden_dims!r}")
+        h1, h2 = (check_positive_int(f"hidden_dims[{i}]", h) for i, h in enumerate(hidden_dims))
+        self.rbm1 = RBM(num_visible, h1)
+        self.rbm2 = RBM(h1, h2)
+
+    @torch.no_grad()
+    def sample(self, num_samples: int = 16, *, num_steps: int = 1000,
+               generator: torch.Generator | None = None, keep_chain: bool = False):
+        r"""Ancestral sampling: Gibbs in the top RBM gives :math:`z_1`, then :math:`p(x\mid z_1)`.
+
+        Returns mean images (N, D), or with ``keep_chain`` a :class:`GibbsChain` of the images
+        :math:`p(x=1\mid z_1^{(t)})` below every sweep of the top chain.
+        """
+        top = self.rbm2.sample(num_samples, num_steps=num_steps, generator=generator, keep_chain=True)
+        frames = top.frames.clone()
+        frames[1:] = bernoulli(frames[1:], generator)  # z1 as binary states, as the chain holds them
+        images = self.rbm1.p_x_given_z(frames if keep_chain else frames[-1])
+        return GibbsChain(images) if keep_chain else images
+
+
+def train_dbn(dbn: DBN, x: torch.Tensor, *, num_epochs: int = 5, generator: torch.Generator | None = None,
+              **kwargs) -> dict:
+    """Greedy layer-wise training: an RBM on x, then an RBM on samples of p(z1 | x).
+
+    ``kwargs`` go to :func:`train_rbm` for both layers (method, k, lr, ...).
+    """
+    x = check_binary("x", x).to(dbn.rbm1.W.device)
+    first = train_rbm(dbn.rbm1, x, num_epochs=num_epochs, generator=generator, **kwargs)
+    with torch.no_grad():
+        z1 = bernoulli(dbn.rbm1.p_z_given_x(x), generator)
+    second = train_rbm(dbn.rbm2, z1, num_epochs=num_epochs, generator=generator, **kwargs)
+    return {"loss1": first["loss"], "loss2": second["loss"], "seconds": first["seconds"] + second["seconds"]}
+
+
+class DBM(nn.Module):
+    r"""A two-layer deep Boltzmann machine,
+    :math:`E(x, z_1, z_2) = -x^\top W_1 z_1 - z_1^\top W_2 z_2 - b^\top x - c_1^\top z_1 - c_2^\top z_2`.
+
+    Unlike the DBN every layer is undirected, so :math:`z_1` listens to both x and :math:`z_2`,
+    and the posterior :math:`p(z_1, z_2\mid x)` is approximated by mean field.
+
+    References:
+        Salakhutdinov & Hinton (2009). Deep Boltzmann machines.
+    """
+
+    def __init__(self, num_visible: int = 784, hidden_dims: tuple[int, int] = (100, 50), *, init_std: float = 0.01):
+        super().__init__()
+        if len(hidden_dims) != 2:
+            raise ValueError(f"hidden_dims must hold two sizes, got {hidden_dims!r}")
+        h1, h2 = (check_positive_int(f"hidden_dims[{i}]", h) for i, h in enumerate(hidden_dims))
+        self.num_visible = check_positive_int("num_visible", num_visible)
+        self.W1 = nn.Parameter(init_std * torch.randn(num_visible, h1))
+        self.W2 = nn.Parameter(init_std * torch.randn(h1, h2))
+        self.b = nn.Parameter(torch.zeros(num_visible))
+        self.c1 = nn.Parameter(torch.zeros(h1))
+        self.c2 = nn.Parameter(torch.zeros(h2))
+
+    def energy(self, x, z1, z2) -> torch.Tensor:
+        r""":math:`E(x, z_1, z_2)`, one value per row (z may be mean-field probabilities)."""
+        return (-((x @ self.W1) * z1).sum(-1) - ((z1 @ self.W2) * z2).sum(-1)
+                - x @ self.b - z1 @ self.c1 - z2 @ self.c2)
+
+    def p_z1(self, x, z2) -> torch.Tensor:
+        r""":math:`p(z_{1j}=1\mid x, z_2) = \sigma(c_{1j} + (xW_1)_j + (W_2 z_2)_j)`."""
+        return torch.sigmoid(x @ self.W1 + z2 @ self.W2.T + self.c1)
+
+    def p_x(self, z1) -> torch.Tensor:
+        r""":math:`p(x_i=1\mid z_1) = \sigma(b_i + (W_1 z_1)_i)`."""
+        return torch.sigmoid(z1 @ self.W1.T + self.b)
+
+    def p_z2(self, z1) -> torch.Tensor:
+        r""":math:`p(z_{2k}=1\mid z_1) = \sigma(c_{2k} + (z_1 W_2)_k)`."""
+        return torch.sigmoid(z1 @ self.W2 + self.c2)
+
+    def mean_field(self, x: torch.Tensor, *, num_iters: int = 10):
+        r"""Fixed point of :math:`\mu_1 = \sigma(c_1 + xW_1 + W_2\mu_2)`, :math:`\mu_2 = \sigma(c_2 + \mu_1 W_2)`:
+        the factorized :math:`q(z_1)q(z_2)` closest to :math:`p(z_1,z_2\mid x)` in KL(q‖p)."""
+        num_iters = check_positive_int("num_iters", num_iters)
+        # start from a bottom-up pass with doubled input, as if z2 already agreed with z1
+        mu1 = torch.sigmoid(2 * (x @ self.W1) + self.c1)
+        mu2 = self.p_z2(mu1)
+        for _ in range(num_iters):
+            mu1 = self.p_z1(x, mu2)
+            mu2 = self.p_z2(mu1)
+        return mu1, mu2
+
+    def gibbs_step(self, x, z2, generator: torch.Generator | None = None):
+        """One sweep of the two-block Gibbs sampler: z1 | (x, z2), then (x, z2) | z1.
+
+        Returns ``(x, z1, z2, px)`` with ``px`` the mean image p(x=1 | z1).
+        """
+        z1 = bernoulli(self.p_z1(x, z2), generator)
+        px = self.p_x(z1)
+        return bernoulli(px, generator), z1, bernoulli(self.p_z2(z1), generator), px
+
+    @torch.no_grad()
+    def sample(self, num_samples: int = 16, *, num_steps: int = 1000, generator: torch.Generator | None = None,
+               keep_chain: bool = False):
+        """Gibbs sampling from noise; mean images (N, D) or a :class:`GibbsChain` of them."""
+        n = check_positive_int("num_samples", num_samples)
+        num_steps = check_positive_int("num_steps", num_steps)
+        half = dict(dtype=self.b.dtype, device=self.b.device)
+        x = bernoulli(torch.full((n, self.num_visible), 0.5, **half), generator)
+        z2 = bernoulli(torch.full((n, self.c2.shape[0]), 0.5, **half), generator)
+        frames = [x]
+        for _ in range(num_steps):
+            x, _, z2, px = self.gibbs_step(x, z2, generator)
+            frames.append(px)
+        return GibbsChain(torch.stack(frames)) if keep_chain else px
+
+    @torch.no_grad()
+    def init_from_dbn(self, dbn: DBN) -> DBM:
+        """Start from a greedily trained DBN's weights (a cheap stand-in for the paper's pretraining)."""
+        self.W1.copy_(dbn.rbm1.W)
+        self.W2.copy_(dbn.rbm2.W)
+        self.b.copy_(dbn.rbm1.b)
+        self.c1.copy_(dbn.rbm1.c)
+        self.c2.copy_(dbn.rbm2.c)
+        return self
+
+
+def train_dbm(dbm: DBM, x: torch.Tensor, *, num_epochs: int = 5, batch_size: int = 100, lr: float = 0.01,
+              momentum: float = 0.5, weight_decay: float = 1e-4, num_chains: int = 100, k: int = 1,
+              mean_field_iters: int = 10, generator: torch.Generator | None = None,
+              progress: bool | None = None) -> dict:
+    r"""Stochastic approximation of Salakhutdinov & Hinton (2009): mean field for the data term,
+    persistent Gibbs chains for the model term.
+
+    The surrogate loss is :math:`\overline{E(x, \mu_1, \mu_2)} - \overline{E(\tilde x, \tilde z_1, \tilde z_2)}`;
+    since E is linear in each parameter, its gradient is the difference of the two expected statistics.
+    """
+    x = check_binary("x", x).to(dbm.b.device, dbm.b.dtype)
+    num_epochs = check_positive_int("num_epochs", num_epochs)
+    k = check_positive_int("k", k)
+    n = check_positive_int("num_chains", num_chains)
+    idx = torch.randint(x.shape[0], (n,), generator=generator).to(x.device)
+    with torch.no_grad():
+        state = {"x": x[idx].clone(), "z2": bernoulli(dbm.mean_field(x[idx])[1], generator)}
+
+    def loss_fn(batch):
+        with torch.no_grad():
+            mu1, mu2 = dbm.mean_field(batch, num_iters=mean_field_iters)
+            for _ in range(k):
+                state["x"], z1, state["z2"], _ = dbm.gibbs_step(state["x"], state["z2"], generator)
+        return dbm.energy(batch, mu1, mu2).mean() - dbm.energy(state["x"], z1, state["z2"]).mean()
+
+    batches = Batches(x, batch_size=check_positive_int("batch_size", batch_size), generator=generator)
+    opt = torch.optim.SGD(dbm.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    hist = fit(loss_fn, opt, batches, num_epochs * len(batches), model=dbm, desc="dbm", progress=progress)
+    return {"loss": hist.loss, "seconds": hist.seconds}
+
+
+def build(*, kind: str = "rbm", num_visible: int = 784, hidden_dims=(100,), train: dict | None = None) -> nn.Module:
+    """An untrained RBM, DBN or DBM from a JSON config, for :func:`lecturekit.checkpoint.cached`.
+
+    ``train`` holds the training settings; it is unused here, but being part of the config it makes
+    a change of settings retrain rather than reload.
+    """
+    check_choice("kind", kind, ("rbm", "dbn", "dbm"))
+    if kind == "rbm":
+        if len(hidden_dims) != 1:
+            raise ValueError(f"hidden_dims must hold one size for an RBM, got {hidden_dims!r}")
+        return RBM(num_visible, hidden_dims[0])
+    return (DBN if kind == "dbn" else DBM)(num_visible, tuple(hidden_dims))

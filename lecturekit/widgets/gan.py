@@ -1,0 +1,153 @@
+"""Widgets for notebooks 09 and 10.
+
+- :func:`training_player`: a 1-D GAN training run replayed frame by frame (Goodfellow et al., 2014,
+  Fig. 1): p_data, p_g, D and D* on a grid, and JSD(p_data ‖ p_g) against the step. Every
+  trajectory (one per k and loss) is trained once and cached, so moving a control only picks a
+  stored frame. The Play control is linked to the step slider in the browser (``jslink``), so it
+  animates without a loop in the kernel.
+- :func:`latent_interpolation`: samples of a trained image generator along a path between two
+  latent codes.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+
+from .. import gan
+from ..checkpoint import cached
+from ..viz import COLORS, to_numpy, tile
+from ._base import FigureApp
+
+__all__ = ["trajectory_frames", "TrainingPlayer", "training_player", "LatentInterpolation", "latent_interpolation"]
+
+
+def trajectory_frames(ks=(1, 2, 3, 4, 5), losses=gan.LOSSES, **config) -> dict:
+    """{(k, loss): frames of :func:`lecturekit.gan.trajectory_1d`}, each trained once and cached."""
+    out = {}
+    for k in ks:
+        for loss in losses:
+            cfg = {**config, "k": int(k), "loss": loss}
+            _, frames = cached(f"gan-1d-k{k}-{loss}", cfg, gan.trajectory_discriminator,
+                               lambda d, cfg=cfg: gan.trajectory_1d(discriminator=d, **cfg)[1])
+            out[(int(k), loss)] = {key: np.asarray(v) for key, v in frames.items()}
+    return out
+
+
+class TrainingPlayer(FigureApp):
+    figsize = (9.0, 3.4)
+
+    def __init__(self, frames: dict, *, interval_ms: int = 120):
+        if not frames:
+            raise ValueError("frames must hold at least one trajectory")
+        self.frames = frames
+        ks = sorted({k for k, _ in frames})
+        losses = sorted({loss for _, loss in frames}, key=list(gan.LOSSES).index)
+        any_frames = next(iter(frames.values()))
+        n = len(any_frames["step"])
+        k = widgets.SelectionSlider(options=ks, value=ks[0], description="k (D steps)")
+        loss = widgets.ToggleButtons(options=losses, value=losses[-1], description="G loss",
+                                     style={"button_width": "105px"})
+        step = widgets.IntSlider(value=0, min=0, max=n - 1, description="frame", continuous_update=True)
+        self.play = widgets.Play(value=0, min=0, max=n - 1, interval=interval_ms, description="play")
+        widgets.jslink((self.play, "value"), (step, "value"))  # animated by the browser, not the kernel
+        super().__init__({"k": k, "loss": loss, "frame": step})
+        left = self.ui.children[0]
+        left.children = (self.play, *left.children)
+
+    def setup(self, fig):
+        f = next(iter(self.frames.values()))
+        x = f["x"]
+        self.ax, self.ax_jsd = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
+        self.ax.fill_between(x, f["p_data"], color="k", alpha=0.12, lw=0)
+        self.ax.plot(x, f["p_data"], color="k", lw=1.5, ls=":", label=r"$p_{data}$")
+        (self.pg,) = self.ax.plot(x, x * 0, color=COLORS[2], lw=2, label=r"$p_g$")
+        (self.d,) = self.ax.plot(x, x * 0, color=COLORS[0], lw=2, ls="--", label=r"$D(x)$")
+        (self.dstar,) = self.ax.plot(x, x * 0, color=COLORS[3], lw=1, alpha=0.7, label=r"$D^*(x)$")
+        self.ax.set_title(r"$p_{data}$, $p_g$, $D$ and $D^* = p_{data}/(p_{data}+p_g)$", fontsize=9)
+        self.ax.axhline(0.5, color="0.6", lw=0.8)
+        self.ax.set_xlim(x[0], x[-1])
+        self.ax.set_ylim(0, 1.05)
+        self.ax.set_xlabel("x")
+        self.ax.legend(loc="upper left", fontsize=7, framealpha=0.8)
+        steps = f["step"]
+        (self.jsd_line,) = self.ax_jsd.plot(steps, steps * 0.0, color=COLORS[1], lw=1.8)
+        (self.marker,) = self.ax_jsd.plot([0], [0], "o", color="k", ms=5)
+        self.ax_jsd.axhline(np.log(2), color="0.6", lw=0.8, ls=":")
+        self.ax_jsd.set_xlim(0, steps[-1])
+        self.ax_jsd.set_ylim(0, 0.72)
+        self.ax_jsd.set_xlabel("generator step")
+        self.ax_jsd.set_title(r"JSD$(p_{data}\,\|\,p_g)$  (log 2 dotted)", fontsize=9)
+        self.animated(self.pg, self.d, self.dstar, self.jsd_line, self.marker)
+        fig.subplots_adjust(left=0.05, right=0.98, bottom=0.15, top=0.9, wspace=0.2)
+
+    def compute(self, k, loss, frame):
+        f = self.frames[(k, loss)]
+        i = min(int(frame), len(f["step"]) - 1)
+        support = (f["p_data"] + f["p_g"][i]) > 0.05
+        return {"k": k, "loss": loss, "frame": i, "step": int(f["step"][i]), "jsd": float(f["jsd"][i]),
+                "mu": float(f["mu"][i]), "scale": float(f["scale"][i]), "p_g": f["p_g"][i], "d": f["d"][i],
+                "d_star": f["d_star"][i], "jsd_curve": f["jsd"],
+                "d_gap": float(np.abs(f["d"][i][support] - 0.5).max())}
+
+    def draw(self, r):
+        self.pg.set_ydata(r["p_g"])
+        self.d.set_ydata(r["d"])
+        self.dstar.set_ydata(r["d_star"])
+        self.jsd_line.set_ydata(r["jsd_curve"])
+        self.marker.set_data([r["step"]], [r["jsd"]])
+        return False
+
+    def readout(self, r):
+        return (f"<b>k = {r['k']}, {r['loss']}: generator step {r['step']}</b><br>p_g = N({r['mu']:.2f}, {r['scale']:.2f}²)<br>JSD = {r['jsd']:.4f} nats<br>"
+                f"max |D − ½| where the mass is: {r['d_gap']:.2f}")
+
+
+def training_player(frames: dict | None = None, **kwargs) -> TrainingPlayer:
+    """The Fig. 1 player; ``frames`` from :func:`trajectory_frames` (computed and cached if omitted)."""
+    return TrainingPlayer(trajectory_frames() if frames is None else frames, **kwargs)
+
+
+class LatentInterpolation(FigureApp):
+    figsize = (7.0, 2.2)
+
+    def __init__(self, decode, z0: torch.Tensor, z1: torch.Tensor, *, num_images: int = 8, labels=("DCGAN",)):
+        if z0.shape != z1.shape or z0.ndim != 2:
+            raise ValueError(f"z0 and z1 must be (rows, latent_dim) of the same shape, got {tuple(z0.shape)}, "
+                             f"{tuple(z1.shape)}")
+        self.decode, self.z0, self.z1 = decode, z0, z1
+        self.num_images = num_images
+        t = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="t", readout_format=".2f")
+        super().__init__({"t": t})
+
+    def setup(self, fig):
+        ax = fig.add_axes([0, 0, 1, 0.9])
+        self.im = self.animated(ax.imshow(np.zeros((28, 28 * self.num_images)), cmap="gray_r", vmin=0, vmax=1,
+                                          interpolation="nearest"))
+        ax.set_axis_off()
+        self.title = self.animated(ax.set_title("", fontsize=9))
+
+    def compute(self, t):
+        from ..lapgan import interpolate_latents
+
+        z = interpolate_latents(self.z0, self.z1, float(t))
+        with torch.no_grad():
+            x = self.decode(z)
+        return {"t": float(t), "images": to_numpy(x)}
+
+    def draw(self, r):
+        img = tile(r["images"], nrow=r["images"].shape[0], pad=1, pad_value=0.0)
+        self.im.set_data(img)
+        self.im.set_extent((-0.5, img.shape[1] - 0.5, img.shape[0] - 0.5, -0.5))
+        self.title.set_text(f"G(slerp(z0, z1; t = {r['t']:.2f}))")
+        return False
+
+
+def latent_interpolation(model, *, num_images: int = 8, seed: int = 0) -> LatentInterpolation:
+    """Slide t from 0 to 1 to move ``num_images`` samples of ``model`` (a trained
+    :class:`~lecturekit.lapgan.DCGAN`) along slerp paths between two seeded latent codes."""
+    g = torch.Generator().manual_seed(seed)
+    z0, z1 = model.sample_z(num_images, generator=g), model.sample_z(num_images, generator=g)
+    model.eval()
+    return LatentInterpolation(model.decode, z0, z1, num_images=num_images)

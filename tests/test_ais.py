@@ -1,0 +1,119 @@
+"""Exact log-partition by enumeration and AIS: AIS agrees with the exact value within 0.1 nats on a
+10-hidden-unit RBM over 784 pixels, and converges as the number of intermediate distributions grows."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from lecturekit import ais, boltzmann as bm, data
+
+
+@pytest.fixture(scope="module")
+def mnist_rbm():
+    """A 784-10 RBM trained for 10 epochs on 2,000 binarized digits, and its data."""
+    torch.manual_seed(0)
+    x, _ = data.mnist_5k("train", binarize=True)
+    x = x.flatten(1)[:2000]
+    rbm = bm.RBM(784, 10)
+    bm.train_rbm(rbm, x, num_epochs=10, lr=0.5, generator=torch.Generator().manual_seed(0), progress=False)
+    return rbm, x
+
+
+def test_exact_log_partition_enumerates_the_smaller_layer():
+    g = torch.Generator().manual_seed(0)
+    rbm = bm.RBM(12, 5).double()
+    with torch.no_grad():
+        for p in rbm.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64))
+    wide = bm.RBM(5, 12).double()  # the same model with the layers swapped
+    with torch.no_grad():
+        wide.W.copy_(rbm.W.T)
+        wide.b.copy_(rbm.c)
+        wide.c.copy_(rbm.b)
+    assert float(ais.log_partition_exact(rbm)) == pytest.approx(float(ais.log_partition_exact(wide)), abs=1e-10)
+    # chunking does not change the sum
+    assert float(ais.log_partition_exact(rbm, chunk_size=3)) == pytest.approx(float(ais.log_partition_exact(rbm)), abs=1e-10)
+
+
+def test_exact_log_partition_of_an_empty_model_is_counting():
+    rbm = bm.RBM(7, 3)
+    with torch.no_grad():
+        rbm.W.zero_()
+    assert float(ais.log_partition_exact(rbm)) == pytest.approx(10 * math.log(2), abs=1e-5)
+
+
+@pytest.fixture(scope="module")
+def ais_runs(mnist_rbm):
+    """Three seeded AIS runs of 100 chains at 10, 100 and 1,000 intermediate distributions."""
+    rbm, x = mnist_rbm
+    base = ais.base_rate_bias(x)
+    return {num_betas: [ais.ais_log_partition(rbm, base, num_chains=100, num_betas=num_betas,
+                                              generator=torch.Generator().manual_seed(s)) for s in range(3)]
+            for num_betas in (10, 100, 1000)}
+
+
+def test_ais_matches_exact_within_a_tenth_of_a_nat(mnist_rbm, ais_runs):
+    rbm, _ = mnist_rbm
+    exact = float(ais.log_partition_exact(rbm))
+    for est in ais_runs[1000]:
+        assert abs(est.log_z - exact) < 0.1
+        assert est.log_z_low - 0.05 < exact < est.log_z_high + 0.05
+        assert est.log_weights.shape == (100,)
+    # the three runs pooled: 300 importance weights
+    pooled = torch.cat([est.log_weights for est in ais_runs[1000]])
+    assert abs(float(torch.logsumexp(pooled, 0)) - math.log(300) - exact) < 0.05
+
+
+def test_ais_converges_as_the_number_of_betas_grows(mnist_rbm, ais_runs):
+    rbm, _ = mnist_rbm
+    exact = float(ais.log_partition_exact(rbm))
+    # mean absolute error over three seeds
+    errors = [sum(abs(est.log_z - exact) for est in ais_runs[k]) / 3 for k in (10, 100, 1000)]
+    assert errors[0] > 3 * errors[1] > 9 * errors[2]
+    assert errors[0] > 0.5 and errors[2] < 0.1
+
+
+def test_ais_on_the_base_rate_model_is_exact():
+    """With W = 0, c = 0 and b = b_A, every importance weight is the same: no variance."""
+    x = (torch.rand(50, 6) < 0.3).float()
+    rbm = bm.RBM(6, 4)
+    base = ais.base_rate_bias(x)
+    with torch.no_grad():
+        rbm.W.zero_()
+        rbm.b.copy_(base)
+    est = ais.ais_log_partition(rbm, base, num_chains=5, num_betas=20)
+    assert est.log_z == pytest.approx(float(ais.log_partition_exact(rbm)), abs=1e-4)
+    assert est.log_z_high - est.log_z_low < 1e-4
+
+
+def test_log_likelihood_is_a_normalized_probability():
+    rbm = bm.RBM(5, 3).double()
+    with torch.no_grad():
+        rbm.W.normal_()
+    xs = torch.tensor([[float(b) for b in f"{i:05b}"] for i in range(32)], dtype=torch.float64)
+    log_p = torch.tensor([ais.log_likelihood(rbm, xs[i : i + 1]) for i in range(32)], dtype=torch.float64)
+    assert float(torch.logsumexp(log_p, 0)) == pytest.approx(0.0, abs=1e-10)
+
+
+def test_base_rate_bias_is_the_logit_of_the_marginals():
+    x = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [1.0, 0.0]])
+    b = ais.base_rate_bias(x, pseudocount=0.5)
+    p = torch.tensor([3.5 / 5, 1.5 / 5])
+    torch.testing.assert_close(b, torch.log(p / (1 - p)))
+
+
+def test_bad_inputs_name_the_argument():
+    with pytest.raises(ValueError, match="rbm must have at most 20"):
+        ais.log_partition_exact(bm.RBM(30, 25))
+    rbm = bm.RBM(4, 3)
+    with pytest.raises(ValueError, match="num_betas"):
+        ais.ais_log_partition(rbm, num_betas=1)
+    with pytest.raises(ValueError, match="num_chains"):
+        ais.ais_log_partition(rbm, num_chains=0)
+    with pytest.raises(ValueError, match="base_bias"):
+        ais.ais_log_partition(rbm, torch.zeros(5))
+    with pytest.raises(ValueError, match="x must be binary"):
+        ais.base_rate_bias(torch.rand(4, 4))

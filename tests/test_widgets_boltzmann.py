@@ -1,0 +1,97 @@
+"""The Gibbs chain widget: frames are precomputed, the slider picks one, the toggle picks the model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from lecturekit import boltzmann as bm
+from lecturekit.widgets.boltzmann import GibbsChainApp, gibbs_chain
+
+
+@pytest.fixture(scope="module")
+def models():
+    torch.manual_seed(0)
+    return bm.RBM(16, 5), bm.DBN(16, (5, 3)), bm.DBM(16, (5, 3))
+
+
+def test_builds_with_one_chain_per_model(models):
+    rbm, dbn, dbm = models
+    app = gibbs_chain(rbm, dbn, dbm, num_chains=4, num_steps=6, image_shape=(4, 4))
+    assert app.error is None and app.image.value[:4] == b"\x89PNG"
+    assert list(app.controls["model"].options) == ["RBM", "DBN", "DBM"]
+    assert app.controls["step"].max == 6
+    assert app.result["model"] == "RBM" and app.result["step"] == 0
+    assert app.result["images"].shape == (4, 4, 4)
+    assert set(np.unique(app.result["images"])) <= {0.0, 1.0}  # step 0 is binary noise
+
+
+def test_the_slider_picks_the_precomputed_frame(models):
+    rbm, dbn, _ = models
+    app = gibbs_chain(rbm, dbn, num_chains=4, num_steps=6, image_shape=(4, 4), seed=3)
+    chain = rbm.sample(4, num_steps=6, keep_chain=True, generator=torch.Generator().manual_seed(3))
+    before = app.image.value
+    app.controls["step"].value = 5
+    assert app.error is None and app.result["step"] == 5
+    np.testing.assert_allclose(app.result["images"].reshape(4, 16), chain.frames[5].numpy(), atol=1e-6)
+    assert app.image.value != before
+    assert "step 5 of 6" in app.readout_html.value
+
+
+def test_the_toggle_switches_to_dbn_sampling(models):
+    rbm, dbn, _ = models
+    app = gibbs_chain(rbm, dbn, num_chains=4, num_steps=6, image_shape=(4, 4))
+    app.controls["step"].value = 3
+    rbm_frame = app.result["images"].copy()
+    app.controls["model"].value = "DBN"
+    assert app.error is None and app.result["model"] == "DBN" and app.result["step"] == 3
+    assert not np.allclose(app.result["images"], rbm_frame)
+    assert "DBN" in app.readout_html.value
+
+
+def test_the_image_is_a_crisp_upscaled_grid(models):
+    from PIL import Image
+    import io
+
+    rbm, _, _ = models
+    app = gibbs_chain(rbm, num_chains=4, num_steps=2, image_shape=(4, 4), scale=3)
+    img = Image.open(io.BytesIO(app.image.value))
+    assert img.size == (3 * (2 * 4 + 1), 3 * (2 * 4 + 1))  # 2x2 tiles with a 1-pixel gap, x3
+    assert app.image.layout.width == f"{img.size[0]}px"
+
+
+def test_bad_arguments(models):
+    rbm, dbn, _ = models
+    with pytest.raises(TypeError, match="rbm must be"):
+        gibbs_chain(dbn)
+    with pytest.raises(ValueError, match="num_steps"):
+        gibbs_chain(rbm, num_steps=0)
+    with pytest.raises(ValueError, match="num_chains"):
+        gibbs_chain(rbm, num_chains=0)
+    with pytest.raises(ValueError, match="chains must name"):
+        GibbsChainApp({})
+
+
+def test_math_core_imports_no_widget_or_plotting_library():
+    code = ("import sys, lecturekit.boltzmann, lecturekit.ais; "
+            "bad = [m for m in ('ipywidgets', 'matplotlib') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_grid_png_draws_the_same_picture_as_viz_array_png():
+    import io
+
+    from PIL import Image
+
+    from lecturekit.viz import array_png
+    from lecturekit.widgets.boltzmann import grid_png
+
+    a = np.random.default_rng(0).random((9, 7)).astype(np.float32)
+    ours = np.asarray(Image.open(io.BytesIO(grid_png(a, scale=3))))
+    theirs = np.asarray(Image.open(io.BytesIO(array_png(a, scale=3))))
+    np.testing.assert_array_equal(ours, theirs)
