@@ -9,6 +9,7 @@ GANs add their alternating step on top of it in :mod:`lecturekit.gan`.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -155,7 +156,11 @@ def fit(loss_fn: Callable[..., torch.Tensor], optimizer: torch.optim.Optimizer, 
     history = History()
     losses: list[torch.Tensor] = []
     start = time.perf_counter()
-    bar = tqdm(total=num_steps, desc=desc, disable=None if progress is None else not progress,
+    if progress is None:  # tqdm ignores TQDM_DISABLE when disable= is passed, so read it here
+        disable = os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
+    else:
+        disable = not progress
+    bar = tqdm(total=num_steps, desc=desc, disable=disable,
                leave=False, mininterval=0.25)
     stream = _cycle(batches)
     try:

@@ -100,3 +100,13 @@ def test_fit_empty_batches():
     w = torch.ones(1, requires_grad=True)
     with pytest.raises(ValueError, match="batches yielded no batch"):
         fit(lambda *b: w.sum(), torch.optim.SGD([w], lr=0.1), [], 3)
+
+
+def test_progress_bar_follows_tqdm_disable(monkeypatch, capsys):
+    w = torch.ones(1, requires_grad=True)
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    fit(lambda: w.sum(), torch.optim.SGD([w], lr=0.0), lambda: (), 5)
+    assert "it/s" not in capsys.readouterr().err
+    monkeypatch.delenv("TQDM_DISABLE")
+    fit(lambda: w.sum(), torch.optim.SGD([w], lr=0.0), lambda: (), 5, progress=True, desc="visible")
+    assert "visible" in capsys.readouterr().err

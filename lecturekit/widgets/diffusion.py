@@ -1,0 +1,139 @@
+"""Widget and figures for notebook 08: the forward and the reverse diffusion in time.
+
+Everything the slider shows is computed once when the app is built: the forward trajectory
+(running q from held-out data), the reverse trajectory (ancestral sampling from p) and the drift
+μ(x, t) - x of the reverse kernel on a grid, for every t. A redraw only picks frame t, moves two
+scatter plots and the arrows, and blits them, so the Play control can animate the reverse process.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+
+from .. import diffusion as D
+from ..train import evaluating
+from ..viz import COLORS, to_numpy
+from ._base import FigureApp
+
+__all__ = ["trajectories", "draw_figure1", "TimeSlider", "time_slider"]
+
+
+def trajectories(diffusion: D.GaussianDiffusion, x0: torch.Tensor, *, grid_size: int = 15,
+                 limit: float = 2.0, seed: int = 0) -> dict:
+    """Frames t = 0..T of q (from ``x0``) and of p (as many samples), and the drift on a grid.
+
+    Returns numpy arrays: ``forward`` and ``reverse`` (T + 1, N, 2), ``grid`` (G², 2) and
+    ``drift`` (T + 1, G², 2) with ``drift[0] = drift[1]`` (the last reverse step).
+    """
+    if not isinstance(diffusion, D.GaussianDiffusion):
+        raise TypeError(f"diffusion must be a GaussianDiffusion, got {type(diffusion).__name__}")
+    if not isinstance(x0, torch.Tensor) or x0.ndim != 2 or x0.shape[1] != 2:
+        raise ValueError(f"x0 must be 2-D points of shape (N, 2), got {getattr(x0, 'shape', type(x0).__name__)}")
+    device = diffusion.beta.device
+    g = torch.Generator(device=device).manual_seed(seed)
+    x0 = x0.to(device)
+    ticks = torch.linspace(-limit, limit, grid_size, device=device, dtype=x0.dtype)
+    grid = torch.cartesian_prod(ticks, ticks)
+    with evaluating(diffusion):
+        forward = diffusion.q_trajectory(x0, generator=g)
+        reverse = diffusion.p_sample_loop(x0.shape, generator=g, return_trajectory=True)
+        drift = torch.stack([diffusion.drift(grid, t) for t in range(1, diffusion.num_steps + 1)])
+    drift = torch.cat([drift[:1], drift])
+    return {"forward": to_numpy(forward), "reverse": to_numpy(reverse), "grid": to_numpy(grid),
+            "drift": to_numpy(drift)}
+
+
+def _style(ax, limit):
+    ax.set_xlim(-limit, limit)
+    ax.set_ylim(-limit, limit)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def draw_figure1(fig, traj: dict, *, steps: list[int] | None = None, limit: float = 2.0):
+    """The paper's Figure 1 on ``fig``: q(x^(t)) on the top row, p(x^(t)) in the middle and the
+    drift μ(x^(t), t) - x^(t) at the bottom, at t = 0, T/2, T (or ``steps``)."""
+    num_steps = traj["forward"].shape[0] - 1
+    steps = steps or [0, num_steps // 2, num_steps]
+    axes = fig.subplots(3, len(steps))
+    g, d = traj["grid"], traj["drift"]
+    for j, t in enumerate(steps):
+        axes[0, j].scatter(*traj["forward"][t].T, s=1.5, color=COLORS[0], linewidths=0)
+        axes[1, j].scatter(*traj["reverse"][t].T, s=1.5, color=COLORS[3], linewidths=0)
+        axes[2, j].scatter(*traj["reverse"][t].T, s=1, color="0.75", linewidths=0)
+        axes[2, j].quiver(g[:, 0], g[:, 1], d[t, :, 0], d[t, :, 1], color=COLORS[2], angles="xy")
+        axes[0, j].set_title(f"t = {t}", fontsize=10)
+        for i in range(3):
+            _style(axes[i, j], limit)
+    for i, label in enumerate([r"$q(x^{(t)})$", r"$p(x^{(t)})$", r"$\mu(x^{(t)},t) - x^{(t)}$"]):
+        axes[i, 0].set_ylabel(label, fontsize=10)
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.01, top=0.95, wspace=0.04, hspace=0.04)
+    return axes
+
+
+class TimeSlider(FigureApp):
+    """q(x^(t)) and p(x^(t)) side by side at the slider's t, with the reverse kernel's drift."""
+
+    figsize = (8.0, 4.0)
+    dpi = 80
+
+    def __init__(self, traj: dict, *, limit: float = 2.0, interval_ms: int = 120):
+        self.traj, self.limit = traj, float(limit)
+        self.num_steps = traj["forward"].shape[0] - 1
+        # arrows scaled by one length for all t, so their shrinking toward t = 0 is visible
+        self._arrow_scale = float(np.percentile(np.linalg.norm(traj["drift"], axis=-1), 99)) * 14 / self.limit
+        # The slider runs from t = T on the left to t = 0 on the right, the reverse process's
+        # direction, so the Play control (which counts up) drives it through its index.
+        t = widgets.SelectionSlider(options=[(str(s), s) for s in range(self.num_steps, -1, -1)],
+                                    value=self.num_steps, description="t", continuous_update=True)
+        self.play = widgets.Play(value=0, min=0, max=self.num_steps, step=1, interval=interval_ms,
+                                 description="run the reverse process")
+        self.link = widgets.link((self.play, "value"), (t, "index"))
+        super().__init__({"player": widgets.HBox([self.play]), "t": t})
+
+    def setup(self, fig):
+        self.ax_q, self.ax_p = fig.subplots(1, 2)
+        for ax in (self.ax_q, self.ax_p):
+            _style(ax, self.limit)
+        n = self.traj["forward"].shape[1]
+        empty = np.zeros((n, 2))
+        self.q_pts = self.ax_q.scatter(*empty.T, s=2, color=COLORS[0], linewidths=0)
+        self.p_pts = self.ax_p.scatter(*empty.T, s=2, color=COLORS[3], linewidths=0)
+        g = self.traj["grid"]
+        self.arrows = self.ax_p.quiver(g[:, 0], g[:, 1], g[:, 0] * 0, g[:, 1] * 0, color=COLORS[2],
+                                       angles="xy", scale=self._arrow_scale, width=0.005)
+        self.ax_q.set_title("forward q(x^(t)): data → noise", fontsize=10)
+        self.ax_p.set_title("reverse p(x^(t)), arrows: drift μ(x, t) − x", fontsize=10)
+        # static titles: text is the slowest artist to blit, so only the short label moves
+        self.label = self.ax_q.text(0.03, 0.97, "", transform=self.ax_q.transAxes, va="top", fontsize=11)
+        self.animated(self.q_pts, self.p_pts, self.arrows, self.label)
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.9, wspace=0.04)
+
+    def compute(self, t: int) -> dict:
+        if not 0 <= t <= self.num_steps:
+            raise ValueError(f"t must lie in 0..{self.num_steps}, got {t}")
+        drift = self.traj["drift"][t]
+        return {"t": t, "forward": self.traj["forward"][t], "reverse": self.traj["reverse"][t],
+                "drift": drift, "max_drift": float(np.linalg.norm(drift, axis=1).max())}
+
+    def draw(self, r: dict) -> bool:
+        self.q_pts.set_offsets(r["forward"])
+        self.p_pts.set_offsets(r["reverse"])
+        self.arrows.set_UVC(r["drift"][:, 0], r["drift"][:, 1])
+        self.label.set_text(f"t = {r['t']}")
+        return False
+
+    def readout(self, r: dict) -> str:
+        return (f"t = {r['t']} of T = {self.num_steps}<br>largest drift |μ(x, t) − x| on the grid: "
+                f"{r['max_drift']:.3f}<br>press ▶ to run the reverse process from t = T to 0")
+
+
+def time_slider(diffusion: D.GaussianDiffusion, x0: torch.Tensor, *, grid_size: int = 15, limit: float = 2.0,
+                seed: int = 0, interval_ms: int = 120) -> TimeSlider:
+    """Build the time-slider app: trajectories of ``diffusion`` started from held-out points ``x0``
+    (N, 2) and as many reverse samples, computed once (see :func:`trajectories`)."""
+    return TimeSlider(trajectories(diffusion, x0, grid_size=grid_size, limit=limit, seed=seed),
+                      limit=limit, interval_ms=interval_ms)
