@@ -415,20 +415,86 @@ else:
 #
 # ## Exercises
 #
-# > **Exercise 4.1 (β).** Train the 2-D model with `beta=4` in `vae.elbo` (pass it through a
-# > loss of your own to `lecturekit.train.fit`). How do the manifold and the test ELBO change? Why
-# > does the scatter of encodings move closer to $\mathcal{N}(0, I)$?
+# Write each function in the cell under the exercise, between the solution markers, then run the
+# check cell: it compares your function with the reference on a few seeded inputs and prints one
+# verdict line.
 #
-# > **Exercise 4.2 (k and active units).** Estimate $\mathcal{L}_k$ for $k = 1, 2, 5, 20, 50, 200$
-# > on ten test digits with the $\dim z = 20$ model and plot it against $\log k$. Where does it
-# > level off, and what does the level approximate? Then train the $\dim z = 50$ VAE and IWAE for
-# > 200 epochs instead of 20 (`trained_vae(50, epochs=200)`) and count active units again.
+# > **Exercise 4.1 (the KL to the prior).** Write `kl_to_prior(mu, logvar)`: return
+# > $\mathrm{KL}(\mathcal{N}(\mu, \mathrm{diag}\,\sigma^2)\,\|\,\mathcal{N}(0, I))$ for
+# > $\log\sigma^2$ = `logvar`, summed over the last axis (inputs (..., D), output (...)).
+
+# %%
+def kl_to_prior(mu, logvar):
+    ### BEGIN SOLUTION
+    return 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(-1)
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lk.homework.check("4.1", kl_to_prior)
+
+# %% [markdown]
+# Exercises 4.2 and 4.3 take a small `vae.VAE` (4×4 images, float64, untrained), images `x`
+# (N, 1, 4, 4) and standard normal draws `eps` (S, N, D), so the codes are
+# $z_s = \mu(x) + \sigma(x) \odot \varepsilon_s$. Use `mu, logvar = model.encode(x)`,
+# `model.log_px(model.flatten(x), z)` for $\log p_\theta(x\mid z)$ (z (S, N, D) gives (S, N)),
+# and return one bound per image, shape (N,).
 #
-# > **Exercise 4.3 (HVI).** Replace the learned reverse model by $r_t = q_t$ (no parameters). Is
-# > $\mathcal{L}_T$ still a lower bound? Train $T = 4$ and compare with the learned $r_t$.
+# > **Exercise 4.2 (the ELBO estimate).** Return
+# > $\hat{\mathcal{L}}(x) = \frac1S\sum_s \log p_\theta(x\mid z_s) - \mathrm{KL}(q_\phi(z\mid x)\,\|\,p(z))$,
+# > what `vae.elbo` computes, with the KL from Exercise 4.1.
+
+# %%
+def elbo(model, x, eps):
+    ### BEGIN SOLUTION
+    mu, logvar = model.encode(x)
+    z = mu + (0.5 * logvar).exp() * eps
+    return model.log_px(model.flatten(x), z).mean(0) - kl_to_prior(mu, logvar)
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lk.homework.check("4.2", elbo)
+
+# %% [markdown]
+# > **Exercise 4.3 (the IWAE bound).** With $k = S$ draws, return
+# > $\log \frac1k \sum_i w_i$ for $\log w_i = \log p_\theta(x\mid z_i) + \log p(z_i) - \log q_\phi(z_i\mid x)$,
+# > computed with `torch.logsumexp` (the weights themselves under- or overflow). Write the two
+# > Gaussian log densities yourself (the $2\pi$ terms cancel) or use `model.prior()` and
+# > `model.q(x)`, distributions with `log_prob`. Why does $k = 1$ not give the same number as
+# > Exercise 4.2?
+
+# %%
+def iwae_bound(model, x, eps):
+    ### BEGIN SOLUTION
+    mu, logvar = model.encode(x)
+    z = mu + (0.5 * logvar).exp() * eps
+    log_prior_over_q = (-0.5 * z**2 + 0.5 * eps**2 + 0.5 * logvar).sum(-1)  # (z − μ)/σ = ε
+    log_w = model.log_px(model.flatten(x), z) + log_prior_over_q
+    return torch.logsumexp(log_w, dim=0) - np.log(eps.shape[0])
+    ### END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+lk.homework.check("4.3", iwae_bound)
+
+# %% [markdown]
+# ### Going further
 #
-# > **Exercise 4.4 (Bernoulli vs Gaussian).** Score the shifted digits of the last section with
-# > the Bernoulli model of dimension 10 instead. Is the likelihood any kinder to shifts?
+# * **β.** Train the 2-D model with `beta=4` in `vae.elbo` (pass it through a loss of your own to
+#   `lecturekit.train.fit`). How do the manifold and the test ELBO change? Why does the scatter of
+#   encodings move closer to $\mathcal{N}(0, I)$?
+# * **k and active units.** Estimate $\mathcal{L}_k$ for $k = 1, 2, 5, 20, 50, 200$ on ten test
+#   digits with the $\dim z = 20$ model and plot it against $\log k$. Where does it level off, and
+#   what does the level approximate? Then train the $\dim z = 50$ VAE and IWAE for 200 epochs
+#   instead of 20 (`trained_vae(50, epochs=200)`) and count active units again.
+# * **HVI.** Replace the learned reverse model by $r_t = q_t$ (no parameters). Is
+#   $\mathcal{L}_T$ still a lower bound? Train $T = 4$ and compare with the learned $r_t$.
+# * **Bernoulli vs Gaussian.** Score the shifted digits of the last section with the Bernoulli
+#   model of dimension 10 instead. Is the likelihood any kinder to shifts?
 #
 # ## References
 #
