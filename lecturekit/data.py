@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .download import fetch, sha256_of
-from .utils import check_choice, check_positive_float, check_positive_int
+from .utils import check_choice, check_nonnegative_int, check_positive_float, check_positive_int
 
 __all__ = [
     "frey_faces",
@@ -74,6 +74,7 @@ def binarize(x: torch.Tensor, how: bool | str = "threshold", *, seed: int = 0) -
 
 
 def _as_split(images: np.ndarray, labels: np.ndarray, split, how, seed, test_fraction):
+    check_nonnegative_int("seed", seed)
     check_choice("split", split, _SPLITS + (None,))
     check_choice("binarize", how, _BINARIZE)
     if split is None:

@@ -48,10 +48,17 @@ def test_binarization():
     assert abs(xs1.mean() - x.mean()) < 0.01  # Bernoulli(x) keeps the mean ink
 
 
-@pytest.mark.parametrize("kwargs, match", [({"split": "val"}, "split"), ({"binarize": "maybe"}, "binarize")])
-def test_mnist_5k_bad_inputs(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        data.mnist_5k(**kwargs)
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"split": "val"}, ValueError, "split must be one of"),
+    ({"split": 3}, ValueError, "split must be one of"),
+    ({"binarize": "maybe"}, ValueError, "binarize must be one of"),
+    ({"seed": -1}, ValueError, "seed must be a non-negative integer"),
+    ({"seed": 1.5}, TypeError, "seed must be a non-negative integer"),
+])
+@pytest.mark.parametrize("loader", [data.mnist_5k, data.digits])
+def test_image_loaders_bad_inputs(loader, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        loader(**kwargs)
 
 
 def test_digits():
