@@ -51,7 +51,7 @@ class LatentExplorer(FigureApp):
         index = widgets.BoundedIntText(value=0, min=0, max=x.shape[0] - 1, description="test digit")
         self.controls["index"] = index
         index.observe(self._on_index, names="value")
-        left = widgets.VBox([z1, z2, index, self.readout_html, self.errors],
+        left = widgets.VBox([z1, z2, index, self.readout_html, self.errors, self.frame],
                             layout=widgets.Layout(width=self.controls_width))
         right = widgets.VBox([widgets.HTML("<b>decoded E[x | z]</b>"), self.decoded,
                               widgets.HTML("<b>picked test image</b>"), self.picked])
