@@ -6,15 +6,6 @@ import torch
 from lecturekit import hvi
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread is fastest, and never oversubscribes a shared CI machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 
 def test_banana_normalizer_by_quadrature():
     g1, g2, log_p = hvi.log_density_grid("banana", lim=(-6, 6, -4, 30), num=1200)

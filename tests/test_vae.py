@@ -11,15 +11,6 @@ from lecturekit import vae
 from lecturekit.frey import FREY_FILE, frey_faces
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models: one thread is fastest, and never oversubscribes a shared CI machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 
 def small(**kw):
     kw.setdefault("image_shape", (4, 3))
