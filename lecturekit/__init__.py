@@ -17,7 +17,7 @@ __all__ = ["__version__", "seed", "get_device"]
 _SUBMODULES = {
     "utils", "data", "download", "nn", "train", "checkpoint", "em", "viz", "widgets",
     "expfam", "meanfield", "vae", "hvi", "frey", "ssvae", "boltzmann", "ais", "flows", "diffusion", "gan",
-    "lapgan", "homework", "grading", "exercises", "nbtools", "cli",
+    "lapgan", "homework", "grading", "exercises", "nbtools", "cli", "recipes",
 }
 
 

@@ -4,6 +4,7 @@
 - ``lecturekit list``: the notebooks, one line each.
 - ``lecturekit app NOTEBOOK``: the notebook's widgets alone, served by Voila on 127.0.0.1.
 - ``lecturekit run NOTEBOOK``: execute headless; write an executed copy and an HTML export.
+- ``lecturekit train MODEL``: full-scale training (GPU or time); the notebooks pick the result up.
 - ``lecturekit doctor``: versions, widget front end, device, cache.
 - ``lecturekit homework build --out DIR`` / ``lecturekit homework grade SUBMISSION...``.
 
@@ -148,6 +149,48 @@ def _cmd_doctor(args) -> int:
     return 0 if ok else 1
 
 
+def _cmd_train(args) -> int:
+    from . import recipes
+
+    if args.list:
+        for r in recipes.RECIPES.values():
+            print(f"{r.name:<8} {r.epochs:>4} epochs  {r.summary}")
+        return 0
+    if args.model is None:
+        raise ValueError(f"MODEL is required: one of {', '.join(recipes.RECIPES)} (see --list)")
+    if args.limit is not None and args.limit <= 0:
+        raise ValueError(f"--limit must be positive, got {args.limit}")
+    if args.epochs is not None and args.epochs <= 0:
+        raise ValueError(f"--epochs must be positive, got {args.epochs}")
+    if args.device is not None:
+        from .utils import get_device
+
+        try:
+            get_device(args.device)
+        except ValueError as err:
+            raise ValueError(f"--device {args.device}: {err}") from None
+    if args.data == "mnist" and not args.download:
+        from . import data
+
+        root = Path(args.data_dir) if args.data_dir else recipes.data_dir()
+        missing = [n for split in data.MNIST_FILES.values() for n, _ in split if not (root / n).exists()]
+        if missing:
+            raise FileNotFoundError(f"full MNIST is not in {root} ({missing[0]} missing): add --download to fetch "
+                                    f"it (SHA-256 checked), point --data-dir at it, or use --data mnist5k offline")
+    recipe = recipes.RECIPES[args.model]
+    epochs = args.epochs or recipe.epochs
+    print(f"training {args.model}: {recipe.summary}; data {args.data}, epochs {epochs}", flush=True)
+    model, extras, path = recipes.train(args.model, epochs=epochs, data=args.data, device=args.device,
+                                        seed=args.seed, limit=args.limit, root=args.data_dir,
+                                        download=args.download)
+    device = next(model.parameters()).device
+    shown = {k: extras[k] for k in ("device", "train_images", "wall_s", "test_elbo", "test_iwae50") if k in extras}
+    print(", ".join(f"{k} {v}" for k, v in shown.items()))
+    print(f"saved {path} (trained on {device}); notebooks load it with "
+          f"lecturekit.recipes.load_trained({args.model!r})")
+    return 0
+
+
 def _cmd_homework_build(args) -> int:
     from . import grading
 
@@ -192,6 +235,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="run-output", help="folder for the executed notebook and HTML")
     p.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell (default 900)")
     p.set_defaults(func=_cmd_run)
+    from .recipes import DATASETS, RECIPES
+
+    p = sub.add_parser("train", help="train a full-size model (GPU or time); notebooks pick it up from the cache")
+    p.add_argument("model", nargs="?", choices=sorted(RECIPES), metavar="MODEL",
+                   help=f"one of {', '.join(RECIPES)} (see --list)")
+    p.add_argument("--list", action="store_true", help="list the models and their default epochs")
+    p.add_argument("--epochs", type=int, help="passes over the training images (default: the model's)")
+    p.add_argument("--data", choices=DATASETS, default="mnist",
+                   help="mnist: full MNIST from --data-dir (default); mnist5k: the 4,000 offline digits")
+    p.add_argument("--data-dir", help="folder of the MNIST IDX files (default $LECTUREKIT_DATA or the cache)")
+    p.add_argument("--download", action="store_true", help="fetch missing MNIST files (SHA-256 checked)")
+    p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the best one found)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--limit", type=int, help="train on the first N images only (smoke tests)")
+    p.set_defaults(func=_cmd_train)
     p = sub.add_parser("doctor", help="versions, widget front end, device and model cache")
     p.set_defaults(func=_cmd_doctor)
     hw = sub.add_parser("homework", help="build student notebooks or grade submissions")
@@ -216,6 +274,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, FileNotFoundError, OSError) as err:
         print(f"lecturekit: error: {err}", file=sys.stderr)
         return 2

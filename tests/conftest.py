@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import os
 
+import numpy as np
 import pytest
 import torch
 
@@ -40,3 +43,32 @@ def tmp_cache(tmp_path, monkeypatch):
     path = tmp_path / "cache"
     monkeypatch.setenv("LECTUREKIT_CACHE", str(path))
     return path
+
+
+def _idx_bytes(array: np.ndarray) -> bytes:
+    code = {np.uint8: 0x08}[array.dtype.type]
+    header = bytes([0, 0, code, array.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in array.shape)
+    return header + array.tobytes()
+
+
+@pytest.fixture
+def fake_mnist(tmp_path, monkeypatch):
+    """Small IDX files in MNIST's layout, with their checksums patched in."""
+    from lecturekit import data
+
+    rng = np.random.default_rng(0)
+    src = tmp_path / "mirror"
+    src.mkdir()
+    files = {}
+    for split, n in (("train", 12), ("test", 5)):
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=n, dtype=np.uint8)
+        entries = []
+        for (name, _), arr in zip(data.MNIST_FILES[split], (images, labels)):
+            blob = gzip.compress(_idx_bytes(arr))
+            (src / name).write_bytes(blob)
+            entries.append((name, hashlib.sha256(blob).hexdigest()))
+        files[split] = (tuple(entries), images, labels)
+    monkeypatch.setattr(data, "MNIST_FILES", {k: v[0] for k, v in files.items()})
+    monkeypatch.setattr(data, "MNIST_URL", src.as_uri() + "/")
+    return src, files

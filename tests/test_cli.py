@@ -14,7 +14,7 @@ def run(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "lecturekit", *args], capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.mark.parametrize("args", [[], ["lab"], ["app"], ["list"], ["run"], ["doctor"], ["homework"], ["homework", "build"], ["homework", "grade"]])
+@pytest.mark.parametrize("args", [[], ["lab"], ["app"], ["list"], ["run"], ["train"], ["doctor"], ["homework"], ["homework", "build"], ["homework", "grade"]])
 def test_help(args):
     out = run(*args, "--help")
     assert out.returncode == 0 and "usage: lecturekit" in out.stdout

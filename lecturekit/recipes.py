@@ -1,0 +1,193 @@
+"""Full-scale training recipes: what ``lecturekit train MODEL`` runs, and where notebooks find it.
+
+The notebooks train small models on the 4,000 embedded digits so that they run in minutes on a
+laptop. A recipe trains the lecture's full-size version (for example the 20-D VAE on the 60,000
+MNIST digits) for users with a GPU or time, and saves it in the model cache under a key made of
+the recipe's name, the data, the model config and the source of the module that builds it
+(:func:`lecturekit.checkpoint.cache_key`). :func:`load_trained` finds it again, so a notebook
+cell can show the full-size model when one has been trained and say how to train it when not.
+The training settings (epochs, device, seconds, test bound) are stored beside the weights.
+
+Recipes:
+
+- ``vae``: the 784-400-20 Bernoulli VAE of Kingma & Welling (2014), Adam, binarized digits;
+  records the test ELBO and IWAE-50 bound in nats.
+- ``vae-2d``: the same with a 2-D latent (the manifold figure).
+- ``dcgan``: the DCGAN of notebook 10 (non-saturating loss).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .checkpoint import CheckpointError, cache_dir, cache_key, load, save
+from .lapgan import DCGAN
+from .utils import check_choice, check_positive_int, get_device
+from .vae import VAE
+
+__all__ = ["Recipe", "RECIPES", "DATASETS", "data_dir", "load_data", "train", "trained_path", "load_trained",
+           "describe"]
+
+DATASETS = ("mnist", "mnist5k")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A model to train at full size: how to build it, its default epochs and how to train it."""
+
+    name: str
+    summary: str
+    build: Callable[..., nn.Module]
+    config: dict
+    epochs: int
+    fit: Callable[..., dict] = field(repr=False)
+
+
+def _fit_vae(model, x_train, x_test, *, epochs, seed, progress):
+    from . import vae
+    from .data import binarize
+
+    device = x_train.device  # binarize with a seeded CPU generator, then move back
+    x_train = binarize(x_train.cpu(), "sample", seed=seed).to(device)
+    x_test = binarize(x_test.cpu(), "sample", seed=seed + 1).to(device)
+    stats = vae.train_vae(model, x_train, epochs=epochs, batch_size=100, lr=1e-3,
+                          generator=torch.Generator().manual_seed(seed), progress=progress, desc="VAE")
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)  # noise is drawn on the CPU, then moved (vae._noise)
+    stats["test_elbo"] = round(vae.mean_bound(model, x_test, num_samples=10, generator=gen), 3)
+    stats["test_iwae50"] = round(vae.mean_bound(model, x_test, k=50, generator=gen), 3)
+    return stats
+
+
+def _fit_dcgan(model, x_train, x_test, *, epochs, seed, progress):
+    from . import lapgan
+
+    hist = lapgan.train_dcgan(model, x_train, epochs=epochs, seed=seed)
+    return {"seconds": hist["seconds"], "steps": hist["steps"],
+            "final_d_loss": round(sum(hist["d_loss"][-100:]) / len(hist["d_loss"][-100:]), 4),
+            "final_g_loss": round(sum(hist["g_loss"][-100:]) / len(hist["g_loss"][-100:]), 4)}
+
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in (
+    Recipe("vae", "784-400-20 Bernoulli VAE (Kingma & Welling, 2014); test ELBO and IWAE-50",
+           VAE, {"latent_dim": 20, "hidden_dim": 400}, 100, _fit_vae),
+    Recipe("vae-2d", "784-400-2 Bernoulli VAE: the 2-D latent manifold at full size",
+           VAE, {"latent_dim": 2, "hidden_dim": 400}, 100, _fit_vae),
+    Recipe("dcgan", "the DCGAN of notebook 10 (strided convolutions, batch norm)",
+           DCGAN, {"latent_dim": 32, "channels": 32}, 20, _fit_dcgan),
+)}
+
+
+def data_dir() -> Path:
+    """Where full MNIST is looked for and downloaded: ``$LECTUREKIT_DATA/mnist`` (default
+    ``~/lecturekit_data/mnist``, beside the Frey Face file of notebook 04)."""
+    return Path(os.environ.get("LECTUREKIT_DATA", "~/lecturekit_data")).expanduser() / "mnist"
+
+
+def load_data(name: str, *, root: str | os.PathLike | None = None, download: bool = False):
+    """``(x_train, x_test)`` images (N, 1, 28, 28) in [0, 1] for ``name`` in :data:`DATASETS`.
+
+    ``mnist`` is the full MNIST under ``root`` (default :func:`data_dir`), fetched and checked
+    against its SHA-256 only when ``download`` is True; ``mnist5k`` is the offline 4,000 / 1,000 split.
+    """
+    from . import data
+
+    check_choice("data", name, DATASETS)
+    if name == "mnist5k":
+        return data.mnist_5k("train")[0], data.mnist_5k("test")[0]
+    root = Path(root) if root is not None else data_dir()
+    return data.mnist(root, "train", download=download)[0], data.mnist(root, "test", download=download)[0]
+
+
+def _recipe(name: str) -> Recipe:
+    check_choice("model", name, tuple(RECIPES))
+    return RECIPES[name]
+
+
+def trained_path(name: str, data: str = "mnist") -> Path:
+    """The cache file a full-scale ``name`` trained on ``data`` is saved to (it may not exist)."""
+    recipe = _recipe(name)
+    check_choice("data", data, DATASETS)
+    return cache_dir() / "trained" / (cache_key(f"{name}-{data}", recipe.config, recipe.build) + ".pt")
+
+
+def train(name: str, *, epochs: int | None = None, data: str = "mnist", device: str | torch.device | None = None,
+          seed: int = 0, limit: int | None = None, root: str | os.PathLike | None = None, download: bool = False,
+          progress: bool | None = None) -> tuple[nn.Module, dict, Path]:
+    """Train recipe ``name`` and save it where :func:`load_trained` (and the notebooks) look.
+
+    Args:
+        epochs: passes over the training images (default: the recipe's).
+        data: ``"mnist"`` (full, from ``root``) or ``"mnist5k"`` (offline).
+        device: ``"cpu"``, ``"cuda"``, ...; default :func:`lecturekit.utils.get_device`. The model
+            and the data both move there.
+        limit: use only the first ``limit`` training images (smoke tests).
+
+    Returns:
+        ``(model, extras, path)``: the trained model in eval mode, what training recorded, and the
+        checkpoint written.
+    """
+    recipe = _recipe(name)
+    epochs = recipe.epochs if epochs is None else check_positive_int("epochs", epochs)
+    seed = int(seed)
+    device = get_device(None if device is None else str(device))
+    x_train, x_test = load_data(data, root=root, download=download)
+    if limit is not None:
+        x_train = x_train[: check_positive_int("limit", limit)]
+    x_train, x_test = x_train.to(device), x_test.to(device)
+    torch.manual_seed(seed)
+    model = recipe.build(**recipe.config).to(device)
+    start = time.perf_counter()
+    extras = recipe.fit(model, x_train, x_test, epochs=epochs, seed=seed, progress=progress)
+    extras.update({"recipe": name, "data": data, "epochs": epochs, "device": str(device), "seed": seed,
+                   "train_images": int(x_train.shape[0]), "wall_s": round(time.perf_counter() - start, 2)})
+    extras = {k: v for k, v in extras.items() if _jsonable(v)}
+    path = save(trained_path(name, data), model, recipe.config, extras)
+    return model.eval(), extras, path
+
+
+def _jsonable(v) -> bool:
+    if isinstance(v, float):
+        return math.isfinite(v)
+    return isinstance(v, (int, str, bool, list, dict)) or v is None
+
+
+def load_trained(name: str, *, data: str | None = None, device: str | torch.device | None = None):
+    """The full-scale ``name`` saved by :func:`train` (``lecturekit train``), or None if there is none.
+
+    With ``data=None`` the full-MNIST model is preferred, then the ``mnist5k`` one. A checkpoint
+    that no longer fits the current code is ignored (None), never half-loaded.
+
+    Returns:
+        ``(model, extras)`` with the model in eval mode on ``device`` (default: the CPU), or None.
+    """
+    recipe = _recipe(name)
+    for d in (DATASETS if data is None else (check_choice("data", data, DATASETS),)):
+        path = trained_path(name, d)
+        if not path.exists():
+            continue
+        try:
+            state, _, extras = load(path)
+            model = recipe.build(**recipe.config)
+            model.load_state_dict(state)
+        except (CheckpointError, RuntimeError):
+            continue
+        return model.to(torch.device(device or "cpu")).eval(), extras
+    return None
+
+
+def describe(extras: dict) -> str:
+    """One line on how a full-scale model was trained (and its test bounds), from its extras."""
+    line = (f"{extras.get('recipe', '?')} trained on {extras.get('train_images', 0):,} digits ({extras.get('data', '?')}) "
+            f"for {extras.get('epochs', '?')} epochs on {extras.get('device', '?')} in {extras.get('wall_s', 0):.0f} s")
+    bounds = [f"{label} {extras[key]:.1f} nats" for key, label in (("test_elbo", "test ELBO"), ("test_iwae50", "IWAE-50"))
+              if key in extras]
+    return line + (": " + ", ".join(bounds) if bounds else "")
