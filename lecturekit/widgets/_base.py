@@ -5,10 +5,17 @@ or duplicate figure behind. Redraws update existing artists, render to PNG bytes
 an ``ipywidgets.Image`` of fixed size (crisp, fast and nbval-stable). An exception in a callback
 replaces the contents of the app's own error area with exactly one traceback; the next good
 redraw clears it.
+
+Latest value wins: when a redraw is slow (over ``slow_ms``), changes that come from the front end
+are not drawn one by one. The first marks the app stale and schedules one redraw a moment later
+on the kernel's event loop; the messages queued meanwhile only update the controls, and the
+scheduled redraw draws the latest values once. Changes made by code in the kernel, and every
+change when no event loop runs (plain Python, tests), redraw at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import json
@@ -42,6 +49,9 @@ class FigureApp:
     figsize: tuple[float, float] = (8.0, 3.6)
     dpi: int = 90
     controls_width: str = "300px"
+    #: redraws slower than this (ms) coalesce front-end changes; the coalescing delay in seconds.
+    slow_ms: float = 30.0
+    coalesce_s: float = 0.01
 
     def __init__(self, controls: dict[str, widgets.Widget]):
         self.controls = controls
@@ -60,7 +70,10 @@ class FigureApp:
         self.result: Any = None
         self.error: BaseException | None = None
         self.last_ms: float = float("nan")
+        self.redraws = 0  # how many times update() has run
         self._busy = False
+        self._stale = False  # a deferred redraw is due
+        self._scheduled = False
         self._animated: list[Artist] = []
         self._background = None
         self.setup(self.figure)
@@ -122,11 +135,35 @@ class FigureApp:
             self.on_change(change)
         finally:
             self._busy = False
+        owner = change.get("owner") if isinstance(change, dict) else getattr(change, "owner", None)
+        from_frontend = bool(getattr(owner, "_property_lock", None))  # set while a comm message is applied
+        self.request_update(from_frontend=from_frontend)
+
+    def request_update(self, *, from_frontend: bool = False) -> None:
+        """Redraw now, or (a front-end change while redraws are slow) once the queued changes are in."""
+        if from_frontend and self.last_ms > self.slow_ms:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+            if loop is not None:
+                self._stale = True
+                if not self._scheduled:
+                    self._scheduled = True
+                    loop.call_later(self.coalesce_s, self._flush)
+                return
         self.update()
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        if self._stale:
+            self.update()
 
     def update(self) -> None:
         """Recompute from the controls' values and redraw; errors go to ``self.errors``."""
         start = time.perf_counter()
+        self._stale = False
+        self.redraws += 1
         self._busy = True
         try:
             result = self.compute(**self.values())
