@@ -104,6 +104,8 @@ class MLPDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.pack > 1:
+            if x.shape[0] % self.pack:
+                raise ValueError(f"the batch size must be a multiple of pack={self.pack}, got {x.shape[0]} samples")
             x = x.reshape(x.shape[0] // self.pack, -1)
         return self.net(x).squeeze(-1)
 
@@ -360,10 +362,16 @@ def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, *, std: float = 
 
 
 class GAN(nn.Module):
-    """A generator and a discriminator in one module, so one checkpoint holds both players."""
+    """A generator and a discriminator in one module, so one checkpoint holds both players.
+
+    By default the discriminator judges samples in pairs (``pack=2``, PacGAN): a generator that
+    crowds one mode makes pairs that look alike, which D can tell from pairs of real samples. It
+    costs nothing per step (D sees half as many rows, each twice as wide); on the ring of eight it
+    took mode coverage from 8/8 on two seeds of three to 8/8 on each of seeds 0 to 4.
+    """
 
     def __init__(self, *, latent_dim: int = 2, data_dim: int = 2, hidden_dim: int = 128, num_layers: int = 3,
-                 pack: int = 1):
+                 pack: int = 2):
         super().__init__()
         self.generator = MLPGenerator(latent_dim=latent_dim, data_dim=data_dim, hidden_dim=hidden_dim,
                                       num_layers=num_layers)
@@ -379,10 +387,11 @@ def train_ring(gan: GAN, *, num_steps: int = 8000, k: int = 1, loss: str = "nons
                snapshot_every: int = 0, num_eval: int = 2500) -> dict:
     """Train ``gan`` on the 8-Gaussian ring (radius 2, ``std``) and score it with :func:`mode_coverage`.
 
-    The defaults (with :class:`GAN`'s: a 2-D latent, three hidden layers of 128 units, no packing)
-    are a plain GAN that captured 8 of 8 modes with about 98% high-quality samples in our runs:
-    Adam at lr 1e-3 with betas (0.5, 0.999), batch 512, and a linear decay of the learning rate over
-    the second half, which pulls the samples into the 0.02-wide modes.
+    The defaults (with :class:`GAN`'s: a 2-D latent, three hidden layers of 128 units, a
+    discriminator that judges pairs) captured 8 of 8 modes with 95-98% high-quality samples on
+    each of seeds 0 to 4 in our runs: Adam at lr 1e-3 with betas (0.5, 0.999), batch 512, and a
+    linear decay of the learning rate over the second half, which pulls the samples into the
+    0.02-wide modes.
 
     Returns:
         A JSON-able dict: ``modes_captured``, ``hq_fraction``, ``counts``, ``seconds``, the loss
@@ -390,6 +399,9 @@ def train_ring(gan: GAN, *, num_steps: int = 8000, k: int = 1, loss: str = "nons
     """
     from .data import mode_centres, ring_of_gaussians
 
+    pack = getattr(gan.discriminator, "pack", 1)
+    if check_positive_int("batch_size", batch_size) % pack:
+        raise ValueError(f"batch_size must be a multiple of the discriminator's pack={pack}, got {batch_size}")
     device = next(gan.parameters()).device
     rng = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)

@@ -87,7 +87,19 @@ def test_train_gan_takes_k_discriminator_steps_per_generator_step():
 
 def test_packed_discriminator_judges_groups():
     d = gan.MLPDiscriminator(data_dim=2, hidden_dim=8, num_layers=1, pack=4)
-    assert d(torch.randn(32, 2)).shape == (8,)
+    x = torch.randn(32, 2)
+    assert d(x).shape == (8,)
+    # a group is one row: permuting samples inside groups changes logits, moving groups moves them
+    torch.testing.assert_close(d(x.reshape(8, 4, 2).flip(0).reshape(32, 2)), d(x).flip(0))
+    with pytest.raises(ValueError, match="multiple of pack=4, got 30"):
+        d(torch.randn(30, 2))
+
+
+def test_ring_gan_packs_pairs_by_default_and_checks_the_batch():
+    model = gan.GAN(hidden_dim=8, num_layers=1)
+    assert model.discriminator.pack == 2
+    with pytest.raises(ValueError, match="batch_size must be a multiple"):
+        gan.train_ring(model, num_steps=1, batch_size=33)
 
 
 def test_mode_coverage_counts_modes_and_quality():
