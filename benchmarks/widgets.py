@@ -2,10 +2,12 @@
 
 Each ``benchmarks/widgets_<topic>.py`` defines ``CASES``, a list of :class:`WidgetCase`: how to
 build the app and how to set its controls for update ``i``. This script drives every case for
-``--updates`` updates (at least 50) and prints
-``{"notebook", "widget", "median_ms", "p95_ms", ...}`` per widget.
+``--updates`` updates (default 500, at least 50) and prints
+``{"notebook", "widget", "median_ms", "p95_ms", "updates", "max_rss_growth_mb", "open_figures"}``
+per widget: the redraw latency, how much the process's peak resident memory grew over the
+updates, and how many pyplot figures are open afterwards (a FigureApp opens none).
 
-    python benchmarks/widgets.py [--updates 100] [--only 01_em]
+    python benchmarks/widgets.py [--updates 500] [--only 01_em]
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
@@ -66,12 +69,13 @@ def measure(case: WidgetCase, updates: int) -> dict:
     return {"notebook": case.notebook, "widget": case.widget,
             "median_ms": round(float(np.median(times)), 2),
             "p95_ms": round(float(np.percentile(times, 95)), 2),
-            "updates": updates, "max_rss_growth_mb": round(_rss_mb() - rss0, 1)}
+            "updates": updates, "max_rss_growth_mb": round(_rss_mb() - rss0, 1),
+            "open_figures": len(plt.get_fignums())}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--updates", type=int, default=100)
+    parser.add_argument("--updates", type=int, default=500)
     parser.add_argument("--only", default=None, help="run only the cases of this notebook")
     args = parser.parse_args(argv)
     if args.updates < 50:
