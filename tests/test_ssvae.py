@@ -261,3 +261,22 @@ def test_math_core_imports_no_widget_or_plotting_library():
             "print(bad); sys.exit(bool(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_exercise_references_restate_the_package():
+    """The 5.2 and 5.3 references (written on plain tensors for students) equal what
+    ssvae.unlabelled_bound and ssvae.m2_loss compute on a real model."""
+    from lecturekit.exercises import ssvae as ex
+
+    torch.manual_seed(3)
+    model = ssvae.M2(x_dim=12, num_classes=4, latent_dim=2, hidden_dim=8).double()
+    x_l, y_l = torch.rand(6, 12, dtype=torch.float64), torch.tensor([0, 1, 2, 3, 0, 1])
+    x_u = torch.rand(9, 12, dtype=torch.float64)
+    u, bound_y, probs = ssvae.unlabelled_bound(model, x_u, generator=torch.Generator().manual_seed(1),
+                                               return_parts=True)
+    torch.testing.assert_close(ex._unlabelled_bound(bound_y, probs.log()), u)
+    loss = ssvae.m2_loss(model, x_l, y_l, x_u, alpha=2.5, generator=torch.Generator().manual_seed(7))
+    g = torch.Generator().manual_seed(7)  # the same draws, in m2_loss's order
+    bound_l = ssvae.labelled_bound(model, x_l, y_l, generator=g)
+    bound_u = ssvae.unlabelled_bound(model, x_u, generator=g)
+    torch.testing.assert_close(ex._m2_objective(bound_l, bound_u, model.logits(x_l), y_l, 2.5), loss)
