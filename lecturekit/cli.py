@@ -145,6 +145,11 @@ def _cmd_doctor(args) -> int:
     files = list(cache.glob("*.pt"))
     size = sum(f.stat().st_size for f in files) / 2**20
     print(f"  model cache: {cache} ({len(files)} models, {size:.1f} MiB)")
+    from . import recipes
+
+    trained = [(name, found[1]) for name in recipes.RECIPES if (found := recipes.load_trained(name)) is not None]
+    print("  full-size models: " + (", ".join(f"{n} ({e.get('data')}, {e.get('epochs')} epochs on {e.get('device')})"
+                                              for n, e in trained) or "none (see `lecturekit train --list`)"))
     print("everything looks right" if ok else "some checks failed (marked !)")
     return 0 if ok else 1
 

@@ -38,6 +38,8 @@ def test_train_command_writes_the_checkpoint_the_notebook_loads(tmp_cache):
     # a bound on binarized test digits: finite, negative, and IWAE-50 above the ELBO
     assert math.isfinite(extras["test_elbo"]) and extras["test_elbo"] < 0
     assert extras["test_iwae50"] > extras["test_elbo"]
+    doctor = run_cli("doctor", env={"LECTUREKIT_CACHE": str(tmp_cache)})
+    assert "full-size models: vae (mnist5k, 1 epochs on cpu)" in doctor.stdout
     line = recipes.describe(extras)
     assert "400 digits (mnist5k)" in line and "for 1 epochs on cpu" in line and "test ELBO" in line
 

@@ -280,3 +280,28 @@ def test_exercise_references_restate_the_package():
     bound_l = ssvae.labelled_bound(model, x_l, y_l, generator=g)
     bound_u = ssvae.unlabelled_bound(model, x_u, generator=g)
     torch.testing.assert_close(ex._m2_objective(bound_l, bound_u, model.logits(x_l), y_l, 2.5), loss)
+
+
+def test_classifier_regularization_acts_in_training_only():
+    torch.manual_seed(0)
+    nn_model = ssvae.Classifier(x_dim=20, hidden_dim=16, dropout=0.5, input_noise=0.5)
+    m2 = ssvae.M2(x_dim=20, latent_dim=2, hidden_dim=16, dropout=0.5, input_noise=0.5)
+    x = torch.rand(8, 20)
+    for logits in (nn_model.logits, m2.logits):
+        owner = nn_model if logits == nn_model.logits else m2
+        owner.train()
+        assert not torch.equal(logits(x), logits(x))  # noise and dropout: two draws differ
+        owner.eval()
+        torch.testing.assert_close(logits(x), logits(x))
+    # without regularization the same network is deterministic in training mode too
+    plain = ssvae.Classifier(x_dim=20, hidden_dim=16).train()
+    torch.testing.assert_close(plain.logits(x), plain.logits(x))
+    # the baseline and M2's q(y|x) are the same architecture
+    assert [type(m) for m in nn_model.net] == [type(m) for m in m2.classifier]
+
+
+@pytest.mark.parametrize("kwargs, needle", [({"dropout": 1.0}, "dropout must be in"), ({"dropout": -0.1}, "dropout"),
+                                            ({"input_noise": -1.0}, "input_noise")])
+def test_classifier_regularization_rejects_bad_values(kwargs, needle):
+    with pytest.raises(ValueError, match=needle):
+        ssvae.Classifier(x_dim=4, hidden_dim=4, **kwargs)
