@@ -249,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="passes over the training images (default: the model's)")
     p.add_argument("--data", choices=DATASETS, default="mnist",
                    help="mnist: full MNIST from --data-dir (default); mnist5k: the 4,000 offline digits")
-    p.add_argument("--data-dir", help="folder of the MNIST IDX files (default $LECTUREKIT_DATA or the cache)")
+    p.add_argument("--data-dir", help="folder of the MNIST IDX files (default $LECTUREKIT_DATA/mnist, else ~/lecturekit_data/mnist)")
     p.add_argument("--download", action="store_true", help="fetch missing MNIST files (SHA-256 checked)")
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the best one found)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
