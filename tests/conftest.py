@@ -52,6 +52,12 @@ def _idx_bytes(array: np.ndarray) -> bytes:
 
 
 @pytest.fixture
+def idx_bytes():
+    """Encode a uint8 array in the IDX format of MNIST's files."""
+    return _idx_bytes
+
+
+@pytest.fixture
 def fake_mnist(tmp_path, monkeypatch):
     """Small IDX files in MNIST's layout, with their checksums patched in."""
     from lecturekit import data

@@ -1,5 +1,4 @@
 import gzip
-import hashlib
 import math
 
 import numpy as np
@@ -71,9 +70,6 @@ def test_digits():
 
 # ----------------------------------------------------------------------------- full MNIST from IDX
 
-from conftest import _idx_bytes  # noqa: E402  (the fake_mnist fixture lives in conftest)
-
-
 def test_mnist_reads_idx_files(fake_mnist, tmp_path):
     src, files = fake_mnist
     x, y = data.mnist(src, "train")
@@ -129,8 +125,8 @@ def test_mnist_bad_arguments(tmp_path, kwargs, exc, match):
         data.mnist(tmp_path, **kwargs)
 
 
-def test_read_idx_rejects_truncated_and_foreign_files(tmp_path):
-    good = _idx_bytes(np.zeros((2, 3), dtype=np.uint8))
+def test_read_idx_rejects_truncated_and_foreign_files(tmp_path, idx_bytes):
+    good = idx_bytes(np.zeros((2, 3), dtype=np.uint8))
     (tmp_path / "cut").write_bytes(good[:-1])
     with pytest.raises(ValueError, match="truncated"):
         data.read_idx(tmp_path / "cut")
