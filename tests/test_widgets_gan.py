@@ -11,13 +11,9 @@ from lecturekit.widgets.gan import latent_interpolation, trajectory_frames, trai
 
 @pytest.fixture(scope="module")
 def frames(tmp_path_factory):
-    import os
-
-    os.environ["LECTUREKIT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    try:
+    with pytest.MonkeyPatch.context() as mp:  # a private cache, and the caller's setting restored after
+        mp.setenv("LECTUREKIT_CACHE", str(tmp_path_factory.mktemp("cache")))
         return trajectory_frames(ks=(1, 3), num_steps=100, snapshot_every=20)
-    finally:
-        del os.environ["LECTUREKIT_CACHE"]
 
 
 def test_player_picks_frames(frames):
