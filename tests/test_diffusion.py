@@ -1,6 +1,4 @@
 import math
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -270,10 +268,3 @@ def test_isotropic_gaussian_baseline_and_bits():
     ref = torch.distributions.Normal(x.mean(0), var.sqrt()).log_prob(x[:10]).sum(1)
     assert torch.allclose(ll, ref)
     assert D.bits(math.log(2)) == pytest.approx(1.0)
-
-
-def test_math_core_imports_no_widget_or_plotting_library():
-    code = ("import sys, lecturekit.diffusion; "
-            "bad = [m for m in ('ipywidgets', 'matplotlib') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout + out.stderr

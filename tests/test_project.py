@@ -1,8 +1,11 @@
-"""The project's set-up files agree with each other: README commands, CI, pip and conda lists."""
+"""The project's set-up files agree with each other (README commands, CI, pip and conda lists),
+and the package keeps its layout (the math core imports no widget or plotting code)."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,20 @@ def test_makefile_reinstalls_only_when_requirements_change():
 @pytest.mark.parametrize("bench", sorted((ROOT / "benchmarks").glob("*.py")), ids=lambda p: p.name)
 def test_benchmarks_have_a_docstring(bench):
     assert bench.read_text().lstrip().startswith('"""')
+
+
+MATH_CORE = ("utils", "data", "download", "nn", "train", "checkpoint", "em", "expfam", "meanfield", "vae", "hvi",
+             "frey", "ssvae", "boltzmann", "ais", "flows", "diffusion", "gan", "lapgan", "recipes")
+
+
+def test_math_core_imports_no_widget_or_plotting_library():
+    """The math core stays free of widgets and plotting: importing it, module by module in a fresh
+    interpreter, never loads ipywidgets or matplotlib (the first module that does is named)."""
+    code = ("import importlib, sys\n"
+            f"for name in {MATH_CORE!r}:\n"
+            "    importlib.import_module('lecturekit.' + name)\n"
+            "    bad = [m for m in ('ipywidgets', 'matplotlib') if m in sys.modules]\n"
+            "    if bad:\n"
+            "        sys.exit(f'lecturekit.{name} imports {bad}')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr

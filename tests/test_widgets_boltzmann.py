@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
@@ -74,13 +71,6 @@ def test_bad_arguments(models):
         gibbs_chain(rbm, num_chains=0)
     with pytest.raises(ValueError, match="chains must name"):
         GibbsChainApp({})
-
-
-def test_math_core_imports_no_widget_or_plotting_library():
-    code = ("import sys, lecturekit.boltzmann, lecturekit.ais; "
-            "bad = [m for m in ('ipywidgets', 'matplotlib') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_grid_png_draws_the_same_picture_as_viz_array_png():

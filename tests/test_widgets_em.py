@@ -1,6 +1,3 @@
-import subprocess
-import sys
-
 import pytest
 import torch
 
@@ -74,10 +71,3 @@ def test_bad_arguments(fitted):
         bound_touches(x, gm, component=5)
     with pytest.raises(ValueError, match=r"x must be 2-D data"):
         bound_touches(torch.zeros(10, 3), gm)
-
-
-def test_math_core_imports_no_widget_or_plotting_library():
-    code = ("import sys, lecturekit.em, lecturekit.data, lecturekit.train, lecturekit.checkpoint; "
-            "bad = [m for m in ('ipywidgets', 'matplotlib') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout + out.stderr

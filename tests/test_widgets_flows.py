@@ -1,6 +1,3 @@
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
@@ -68,10 +65,3 @@ def test_bad_arguments():
         density_warp(flows.planar_flow(num_layers=2, num_flows=2))
     with pytest.raises(ValueError, match="flow must be 2-D"):
         density_warp(flows.planar_flow(dim=3, num_layers=2))
-
-
-def test_math_core_imports_no_widget_or_plotting_library():
-    code = ("import sys, lecturekit.flows; "
-            "bad = [m for m in ('ipywidgets', 'matplotlib') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout + out.stderr
