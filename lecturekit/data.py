@@ -27,6 +27,7 @@ from .download import fetch, sha256_of
 from .utils import check_choice, check_nonnegative_int, check_positive_float, check_positive_int
 
 __all__ = [
+    "data_root",
     "frey_faces",
     "mnist_5k",
     "digits",
@@ -154,6 +155,12 @@ MNIST_FILES = {
         ("t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
     ),
 }
+
+def data_root() -> Path:
+    """The folder for optional downloads (full MNIST, Frey Face): ``$LECTUREKIT_DATA``, else
+    ``~/lecturekit_data``. Nothing is created or fetched here."""
+    return Path(os.environ.get("LECTUREKIT_DATA") or "~/lecturekit_data").expanduser()
+
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from .checkpoint import CheckpointError, cache_dir, cache_key, load, save
+from .data import data_root
 from .lapgan import DCGAN
 from .utils import check_choice, check_positive_int, get_device
 from .vae import VAE
@@ -89,7 +90,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
 def data_dir() -> Path:
     """Where full MNIST is looked for and downloaded: ``$LECTUREKIT_DATA/mnist`` (default
     ``~/lecturekit_data/mnist``, beside the Frey Face file of notebook 04)."""
-    return Path(os.environ.get("LECTUREKIT_DATA", "~/lecturekit_data")).expanduser() / "mnist"
+    return data_root() / "mnist"
 
 
 def load_data(name: str, *, root: str | os.PathLike | None = None, download: bool = False):

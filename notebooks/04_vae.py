@@ -396,14 +396,10 @@ plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-import os
-from pathlib import Path
+from lecturekit.data import data_root, frey_faces
 
-from lecturekit.frey import frey_faces
-
-frey_root = Path(os.environ.get("LECTUREKIT_DATA", "~/lecturekit_data")).expanduser()
 try:
-    faces = frey_faces(frey_root)
+    faces = frey_faces(data_root())
 except FileNotFoundError as err:
     print("Frey Face manifold skipped:", err)
 else:

@@ -1,5 +1,6 @@
 import gzip
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -185,3 +186,12 @@ def test_energies_have_finite_mass(name):
     m10, m14 = mass(10.0), mass(14.0)
     assert math.isfinite(m10) and m10 > 0
     assert abs(m14 - m10) / m10 < 1e-4
+
+
+def test_data_root_follows_the_environment(monkeypatch, tmp_path):
+    from lecturekit import recipes
+
+    monkeypatch.setenv("LECTUREKIT_DATA", str(tmp_path))
+    assert data.data_root() == tmp_path and recipes.data_dir() == tmp_path / "mnist"
+    monkeypatch.delenv("LECTUREKIT_DATA")
+    assert data.data_root() == Path("~/lecturekit_data").expanduser()

@@ -7,7 +7,6 @@ benchmarked is also checked here. These run after the notebooks, when trained mo
 from __future__ import annotations
 
 import gc
-import importlib.util
 import os
 import resource
 import sys
@@ -17,21 +16,10 @@ import pytest
 
 from conftest import ROOT
 
-BENCH = ROOT / "benchmarks"
-sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from widgets import load_cases  # noqa: E402  (benchmarks/widgets.py)
 
-
-def _cases():
-    cases = []
-    for path in sorted(BENCH.glob("widgets_*.py")):
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        cases.extend(module.CASES)
-    return cases
-
-
-CASES = _cases()
+CASES = load_cases()
 UPDATES = 500
 
 
