@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests_integration"))
-from conftest import CHROMIUM_ARGS, free_port, stop, wait_http  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from tests.support.servers import CHROMIUM_ARGS, free_port, stop, wait_http  # noqa: E402
 
 PROBE = """(img) => {
   window.__lk = {keys: [], shown: []};

@@ -11,21 +11,53 @@ import numpy as np
 import pytest
 import torch
 
+from tests.support.idx import idx_bytes as idx_bytes_
+
 os.environ.setdefault("TQDM_DISABLE", "1")
 # The tests' models are tiny: one thread is faster than two and immune to oversubscription.
 torch.set_num_threads(1)
 
 
 def pytest_addoption(parser):
-    parser.addoption("--device", default="cpu", help="device for the model tests (cpu or cuda)")
+    parser.addoption("--device", default="cpu", help="device for the model tests (cpu or cuda): it becomes "
+                     "torch's default device in every test, so one run covers every model test")
+    parser.addoption("--reverse", action="store_true", help="run the collected tests in reverse order "
+                     "(proves that no test depends on another having run first)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Integration tests (servers, browsers) run last by default; ``--reverse`` reverses everything."""
+    items.sort(key=lambda item: "/integration/" in str(item.path).replace("\\", "/"))
+    if config.getoption("--reverse"):
+        items.reverse()
 
 
 @pytest.fixture
 def device(request) -> torch.device:
-    name = request.config.getoption("--device")
+    """The device given by ``--device`` (tests that build models explicitly on it ask for this)."""
+    return _device(request.config)
+
+
+def _device(config) -> torch.device:
+    name = config.getoption("--device")
     if name.startswith("cuda") and not torch.cuda.is_available():
         pytest.skip("--device cuda given but CUDA is not available")
     return torch.device(name)
+
+
+@pytest.fixture(autouse=True)
+def _default_device(request):
+    """torch's default device is the one given by ``--device`` for the duration of each test."""
+    dev = _device(request.config)
+    if dev.type == "cpu":
+        yield
+        return
+    previous = torch.get_default_device()
+    torch.set_default_device(dev)
+    try:
+        yield
+    finally:
+        torch.set_default_device(previous)
 
 
 @pytest.fixture(autouse=True)
@@ -45,16 +77,10 @@ def tmp_cache(tmp_path, monkeypatch):
     return path
 
 
-def _idx_bytes(array: np.ndarray) -> bytes:
-    code = {np.uint8: 0x08}[array.dtype.type]
-    header = bytes([0, 0, code, array.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in array.shape)
-    return header + array.tobytes()
-
-
 @pytest.fixture
 def idx_bytes():
     """Encode a uint8 array in the IDX format of MNIST's files."""
-    return _idx_bytes
+    return idx_bytes_
 
 
 @pytest.fixture
@@ -71,7 +97,7 @@ def fake_mnist(tmp_path, monkeypatch):
         labels = rng.integers(0, 10, size=n, dtype=np.uint8)
         entries = []
         for (name, _), arr in zip(data.MNIST_FILES[split], (images, labels)):
-            blob = gzip.compress(_idx_bytes(arr))
+            blob = gzip.compress(idx_bytes_(arr))
             (src / name).write_bytes(blob)
             entries.append((name, hashlib.sha256(blob).hexdigest()))
         files[split] = (tuple(entries), images, labels)

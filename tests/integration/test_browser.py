@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, free_port, stop, wait_http  # tests_integration/conftest.py
+from tests.support import ROOT
+from tests.support.servers import free_port, stop, wait_http
 
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py")
                    if "lecturekit.widgets" in p.read_text() and p.with_suffix(".ipynb").exists())

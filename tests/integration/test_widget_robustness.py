@@ -14,7 +14,7 @@ import sys
 import matplotlib.pyplot as plt
 import pytest
 
-from conftest import ROOT
+from tests.support import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from widgets import load_cases  # noqa: E402  (benchmarks/widgets.py)

@@ -1,0 +1,1 @@
+"""lecturekit's test suite (a package, so that shared helpers import as ``tests.support``)."""

@@ -1,0 +1,1 @@
+"""Tests that start servers, kernels or a real browser."""
