@@ -2,12 +2,20 @@
 
 A checkpoint is two files: ``NAME.pt``, a plain ``state_dict`` saved by ``torch.save`` and read
 back with ``weights_only=True`` (so a pickle that carries code is refused, never run), and
-``NAME.json``, the config that rebuilds the model plus what training recorded.
+``NAME.json``, the configs that rebuild and retrain the model plus what training recorded.
 
-:func:`cached` trains a model once and reloads it afterwards in well under a second. Its key
-is a hash of the config, the lecturekit version and the source of the module that builds the
-model, so changing either retrains. The cache lives in ``$LECTUREKIT_CACHE``, else
-``$XDG_CACHE_HOME/lecturekit``, else ``~/.cache/lecturekit``.
+:func:`cached` trains a model once and reloads it afterwards in well under a second. Like
+nanoGPT's checkpoints, which keep ``model_args`` apart from the run's ``config``, its key hashes
+three configs kept apart: the **model** config (what :func:`build` takes), the **train** config
+(what ``fit`` takes: steps, learning rate, seed, ...) and the **data** identity (split,
+binarization, ...), plus the lecturekit version and the source of the modules that build and
+train the model. Changing any of them retrains.
+
+Cache folders are searched in order: every folder in ``$LECTUREKIT_SHARED_CACHE`` (separated by
+``os.pathsep``; read-only, e.g. a class server's pre-trained models from ``lecturekit cache warm``),
+then the writable cache ``$LECTUREKIT_CACHE``, else ``$XDG_CACHE_HOME/lecturekit``, else
+``~/.cache/lecturekit``. A miss trains and saves into the writable cache; a folder that cannot be
+written never raises (the model is returned, with a warning that it was not saved).
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["CheckpointError", "cache_dir", "save", "load", "cached", "cache_key"]
+__all__ = ["CheckpointError", "cache_dir", "cache_dirs", "shared_cache_dirs", "find", "entries", "save", "load",
+           "cached", "cache_key"]
 
 _FORMAT = "lecturekit-checkpoint/1"
 
@@ -34,16 +43,62 @@ class CheckpointError(ValueError):
     """A file is not a valid lecturekit checkpoint (missing, truncated, foreign, or unsafe)."""
 
 
-def cache_dir() -> Path:
-    """Where trained models are cached (created on first use)."""
+_SHARED_ENV = "LECTUREKIT_SHARED_CACHE"
+
+
+def cache_dir(*, create: bool = True) -> Path:
+    """The writable model cache (created on first use when it can be)."""
     env = os.environ.get("LECTUREKIT_CACHE")
     if env:
         root = Path(env).expanduser()
     else:
         base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
         root = Path(base) / "lecturekit"
-    root.mkdir(parents=True, exist_ok=True)
+    if create:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            warnings.warn(f"the model cache {root} cannot be created ({err.strerror}); trained models "
+                          "will not be saved", stacklevel=2)
     return root
+
+
+def shared_cache_dirs() -> list[Path]:
+    """The read-only shared cache folders of ``$LECTUREKIT_SHARED_CACHE``, in order (missing ones skipped)."""
+    raw = os.environ.get(_SHARED_ENV, "")
+    return [Path(part).expanduser() for part in raw.split(os.pathsep) if part.strip()]
+
+
+def cache_dirs() -> list[tuple[str, Path]]:
+    """Every cache folder in search order, as ``(kind, path)`` with kind ``"shared"`` or ``"user"``."""
+    return [("shared", d) for d in shared_cache_dirs()] + [("user", cache_dir(create=False))]
+
+
+def find(key: str) -> Path | None:
+    """The first checkpoint ``KEY.pt`` (with its .json) in the cache folders, or ``None``."""
+    for _, folder in cache_dirs():
+        path = folder / f"{key}.pt"
+        if path.is_file() and path.with_suffix(".json").is_file():
+            return path
+    return None
+
+
+def entries() -> list[dict]:
+    """Every checkpoint in the cache folders: ``name``, ``key``, ``kind`` (shared/user), ``path``, ``mb``.
+
+    A key present in several folders is listed once, from the folder :func:`find` would use.
+    """
+    seen, out = set(), []
+    for kind, folder in cache_dirs():
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.pt")):
+            if path.stem in seen or not path.with_suffix(".json").is_file():
+                continue
+            seen.add(path.stem)
+            out.append({"name": path.stem.rsplit("-", 1)[0], "key": path.stem, "kind": kind, "path": path,
+                        "mb": path.stat().st_size / 2**20})
+    return out
 
 
 def _atomic_write(path: Path, write: Callable[[Any], None], mode: str) -> None:
@@ -83,6 +138,10 @@ def load(path: str | os.PathLike, *, map_location: str | torch.device = "cpu") -
         CheckpointError: the file is missing, truncated, not a checkpoint, or unsafe; the message
             names the path.
     """
+    try:
+        map_location = torch.device(map_location)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"map_location must be a device such as 'cpu' or 'cuda', got {map_location!r}") from None
     path = Path(path).with_suffix(".pt")
     meta_path = path.with_suffix(".json")
     if not path.exists() or not meta_path.exists():
@@ -93,6 +152,8 @@ def load(path: str | os.PathLike, *, map_location: str | torch.device = "cpu") -
         raise CheckpointError(f"{meta_path} is not a valid checkpoint config: {err}") from None
     if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
         raise CheckpointError(f"{meta_path} is not a lecturekit checkpoint config")
+    if not isinstance(meta.get("config"), dict):
+        raise CheckpointError(f"{meta_path} has no \"config\" entry: it was not written by lecturekit.checkpoint.save")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # truncated zips, unpickling refusals and foreign formats alike
@@ -103,53 +164,102 @@ def load(path: str | os.PathLike, *, map_location: str | torch.device = "cpu") -
     return state, meta["config"], meta.get("extras", {})
 
 
-def _source_hash(fn: Callable) -> str:
-    module = inspect.getmodule(fn)
+def _source_hash(*fns: Callable) -> str:
+    h = hashlib.sha256()
+    for fn in fns:
+        module = inspect.getmodule(fn)
+        try:
+            source = inspect.getsource(module) if module is not None and module.__name__ != "__main__" else inspect.getsource(fn)
+        except (OSError, TypeError):
+            source = getattr(fn, "__qualname__", repr(fn))
+        h.update(source.encode())
+    return h.hexdigest()
+
+
+def _check_config(name: str, value: Any, *, optional: bool = False) -> dict:
+    if value is None and optional:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict (a JSON-serializable config), got {type(value).__name__}")
     try:
-        source = inspect.getsource(module) if module is not None else ""
-    except (OSError, TypeError):
-        source = getattr(fn, "__qualname__", repr(fn))
-    return hashlib.sha256(source.encode()).hexdigest()
+        json.dumps(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be JSON-serializable: {err}") from None
+    return value
 
 
-def cache_key(name: str, config: dict, build: Callable) -> str:
-    """The cache file's stem: ``name`` plus a hash of config, version and the builder's source."""
+def cache_key(name: str, *, model: dict, train: dict, data: dict | None = None,
+              code: tuple[Callable, ...] = ()) -> str:
+    """The cache file's stem: ``name`` plus a hash of the three configs, the version and the code."""
     from . import __version__
 
-    payload = json.dumps({"config": config, "version": __version__, "code": _source_hash(build)}, sort_keys=True)
+    payload = json.dumps({"model": model, "train": train, "data": data or {}, "version": __version__,
+                          "code": _source_hash(*code)}, sort_keys=True)
     return f"{name}-{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
 
 
-def cached(name: str, config: dict, build: Callable[..., nn.Module], train: Callable[[nn.Module], dict | None],
-           *, device: torch.device | str | None = None, retrain: bool = False) -> tuple[nn.Module, dict]:
-    """A trained model: loaded from the cache when it is there, else built, trained and saved.
+def cached(name: str, *, build: Callable[..., nn.Module], model: dict, fit: Callable[..., Any], train: dict,
+           data: dict | None = None, device: torch.device | str | None = None,
+           retrain: bool = False) -> tuple[nn.Module, History]:
+    """A trained model: loaded from a cache folder when it is there, else built, trained and saved.
+
+    ``build(**model)`` makes the untrained model, then ``fit(model, generator=g, **train)`` (with
+    ``seed`` taken out of ``train``) trains it in place and returns a :class:`~lecturekit.train.History`.
+    Both run with torch's global RNG forked and seeded from ``train["seed"]`` (default 0), and ``g``
+    is a CPU generator seeded the same way, so the result depends on the configs alone: not on what
+    was trained or sampled before, in this process or in another.
 
     Args:
         name: a short name for the cache file (``"vae-2d"``).
-        config: JSON-serializable keyword arguments; ``build(**config)`` makes the untrained model.
-        build: makes the model from the config. The source of its module is part of the key.
-        train: trains the model in place; whatever JSON-serializable dict it returns (a loss
-            history, a test score) is saved with the weights and returned again on a cache hit,
-            so figures drawn from it are never stale.
+        build: makes the model from ``model``; the source of its module is part of the key.
+        model: JSON-serializable keyword arguments of ``build``.
+        fit: trains the model; the source of its module is part of the key. What it records in
+            the History (losses, test scores in ``info``) is saved with the weights and returned on
+            a cache hit, so figures drawn from it are never stale.
+        train: JSON-serializable keyword arguments of ``fit`` (plus ``seed``).
+        data: what identifies the training data (name, split, binarization, size); only keys the cache.
         device: where the model lives (default: the CPU).
         retrain: ignore a cached copy.
 
     Returns:
-        ``(model, extras)`` with the model in eval mode.
+        ``(model, history)`` with the model in eval mode.
     """
-    if not isinstance(config, dict):
-        raise TypeError(f"config must be a dict of keyword arguments, got {type(config).__name__}")
+    from .train import History
+    from .utils import make_generator, seeded
+
+    if not isinstance(name, str) or not name or "/" in name:
+        raise ValueError(f"name must be a non-empty file name without '/', got {name!r}")
+    if not callable(build) or not callable(fit):
+        raise TypeError(f"build and fit must be callable, got {type(build).__name__} and {type(fit).__name__}")
+    model_cfg = _check_config("model", model)
+    train_cfg = _check_config("train", train)
+    data_cfg = _check_config("data", data, optional=True)
+    seed = train_cfg.get("seed", 0)
+    fit_kwargs = {k: v for k, v in train_cfg.items() if k != "seed"}
     device = torch.device(device or "cpu")
-    path = cache_dir() / (cache_key(name, config, build) + ".pt")
-    model = build(**config)
-    if path.exists() and not retrain:
+    key = cache_key(name, model=model_cfg, train=train_cfg, data=data_cfg, code=(build, fit))
+    with seeded(seed):
+        module = build(**model_cfg)
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"build must return a torch.nn.Module, got {type(module).__name__}")
+    path = None if retrain else find(key)
+    if path is not None:
         try:
             state, _, extras = load(path)
-            model.load_state_dict(state)
-            return model.to(device).eval(), extras
-        except (CheckpointError, RuntimeError) as err:
+            module.load_state_dict(state)
+            return module.to(device).eval(), History.from_dict(extras)
+        except (CheckpointError, RuntimeError, TypeError) as err:
             warnings.warn(f"ignoring the cached model {path}: {err}; training it again", stacklevel=2)
-    model = model.to(device)
-    extras = train(model) or {}
-    save(path, model, config, extras)
-    return model.eval(), extras
+    module = module.to(device)
+    with seeded(seed):
+        history = fit(module, generator=make_generator(seed), **fit_kwargs)
+    if not isinstance(history, History):
+        raise TypeError(f"fit must return a lecturekit.train.History, got {type(history).__name__}")
+    target = cache_dir() / f"{key}.pt"
+    try:
+        save(target, module, {"name": name, "model": model_cfg, "train": train_cfg, "data": data_cfg},
+             history.to_dict())
+    except OSError as err:
+        warnings.warn(f"the trained model {name!r} was not saved to {target.parent} ({err.strerror or err}); "
+                      "it is in memory for this session only", stacklevel=2)
+    return module.eval(), history

@@ -4,8 +4,10 @@
 - ``lecturekit list``: the notebooks, one line each.
 - ``lecturekit app NOTEBOOK``: the notebook's widgets alone, served by Voila on 127.0.0.1.
 - ``lecturekit run NOTEBOOK``: execute headless; write an executed copy and an HTML export.
+- ``lecturekit link --hub URL NOTEBOOK``: an nbgitpuller link that opens the notebook on a JupyterHub.
 - ``lecturekit train MODEL``: full-scale training (GPU or time); the notebooks pick the result up.
-- ``lecturekit doctor``: versions, widget front end, device, cache.
+- ``lecturekit doctor``: versions, widget front end, device, and the cache folders (``--verbose``: every model).
+- ``lecturekit cache warm [NB...] --dir DIR`` / ``lecturekit cache list``: pre-train the notebooks' models.
 - ``lecturekit homework build --out DIR`` / ``lecturekit homework grade SUBMISSION...``.
 
 Bad arguments print a one-line error and exit non-zero, never a traceback.
@@ -46,6 +48,17 @@ def lab_command(*, port: int = 8888, token: str | None = None, open_browser: boo
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # Jupyter refuses to start as root without it (CI, containers)
     return argv, token
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a positive integer (``--timeout 0`` or ``-1`` is refused in one line)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -89,6 +102,15 @@ def _cmd_app(args) -> int:
         return subprocess.call(argv, cwd=nbtools.NOTEBOOKS)
     except KeyboardInterrupt:
         return 0
+
+
+def _cmd_link(args) -> int:
+    from . import hub
+
+    repo = args.repo or hub.default_repo()
+    print(hub.nbgitpuller_link(args.hub, args.notebook, repo=repo, branch=args.branch, target=args.target,
+                               app=args.app))
+    return 0
 
 
 def _cmd_run(args) -> int:
@@ -141,10 +163,16 @@ def _cmd_doctor(args) -> int:
     except ValueError as err:
         ok = False
         print(f"  ! device: {err}")
-    cache = checkpoint.cache_dir()
-    files = list(cache.glob("*.pt"))
-    size = sum(f.stat().st_size for f in files) / 2**20
-    print(f"  model cache: {cache} ({len(files)} models, {size:.1f} MiB)")
+    entries = checkpoint.entries()
+    for kind, folder in checkpoint.cache_dirs():
+        mine = [e for e in entries if e["kind"] == kind and e["path"].parent == folder]
+        state = "" if folder.is_dir() else " (missing)"
+        access = "read-only" if kind == "shared" else "writable"
+        print(f"  model cache ({access}): {folder}{state}: {len(mine)} models, "
+              f"{sum(e['mb'] for e in mine):.1f} MiB")
+    if args.verbose:
+        for e in entries:
+            print(f"    {e['name']:<32} {e['kind']:<6} {e['path']}")
     from . import recipes
 
     trained = [(name, found[1]) for name in recipes.RECIPES if (found := recipes.load_trained(name)) is not None]
@@ -152,6 +180,27 @@ def _cmd_doctor(args) -> int:
                                               for n, e in trained) or "none (see `lecturekit train --list`)"))
     print("everything looks right" if ok else "some checks failed (marked !)")
     return 0 if ok else 1
+
+
+def _cmd_cache_warm(args) -> int:
+    from . import checkpoint
+
+    target = Path(args.dir) if args.dir else checkpoint.cache_dir()
+    names = [nbtools.resolve(n).stem for n in args.notebooks]  # unknown names fail before any work
+    done = nbtools.warm_cache(names or None, target, timeout=args.timeout)
+    models = list(target.glob("*.pt"))
+    for name, seconds in done:
+        print(f"{name:<16} {seconds:7.1f} s")
+    print(f"{len(models)} models ({sum(m.stat().st_size for m in models) / 2**20:.1f} MiB) in {target}")
+    return 0
+
+
+def _cmd_cache_list(args) -> int:
+    from . import checkpoint
+
+    for e in checkpoint.entries():
+        print(f"{e['name']:<32} {e['kind']:<6} {e['mb']:7.2f} MiB  {e['path']}")
+    return 0
 
 
 def _cmd_train(args) -> int:
@@ -235,6 +284,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8866, help="port to listen on (default 8866)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.set_defaults(func=_cmd_app)
+    p = sub.add_parser("link", help="print an nbgitpuller link: the hub clones or updates the course "
+                       "repository in the student's home and opens the notebook")
+    p.add_argument("notebook", help="a notebook name such as 01, 01_em, or a path inside the repository")
+    p.add_argument("--hub", required=True, help="the hub's URL, such as https://hub.example.edu")
+    p.add_argument("--repo", help="the course repository students clone (default: this checkout's origin)")
+    p.add_argument("--branch", help="the branch to pull (default: the repository's default branch)")
+    p.add_argument("--target", help="the folder in the student's home (default: the repository's name)")
+    p.add_argument("--app", choices=("lab", "voila"), default="lab",
+                   help="lab: JupyterLab (default); voila: the widgets alone, for projection")
+    p.set_defaults(func=_cmd_link)
     p = sub.add_parser("run", help="execute a notebook headless; write an executed copy and HTML")
     p.add_argument("notebook", help="a notebook name such as 01, 01_em or a path")
     p.add_argument("--out", default="run-output", help="folder for the executed notebook and HTML")
@@ -256,7 +315,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="train on the first N images only (smoke tests)")
     p.set_defaults(func=_cmd_train)
     p = sub.add_parser("doctor", help="versions, widget front end, device and model cache")
+    p.add_argument("--verbose", action="store_true", help="also list every cached model and its folder")
     p.set_defaults(func=_cmd_doctor)
+    cache = sub.add_parser("cache", help="pre-train the notebooks' models, or list the cached ones")
+    cache_sub = cache.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=_Parser, required=True)
+    p = cache_sub.add_parser("warm", help="execute notebooks headless so that every model they use is trained "
+                                          "into a cache folder (for a class's shared cache)")
+    p.add_argument("notebooks", nargs="*", help="notebook names such as 04 or 04_vae (default: all)")
+    p.add_argument("--dir", help="the cache folder to fill (default: your own model cache)")
+    p.add_argument("--timeout", type=_positive_int, default=1800, help="seconds allowed per cell (default 1800)")
+    p.set_defaults(func=_cmd_cache_warm)
+    p = cache_sub.add_parser("list", help="every cached model and the folder it comes from")
+    p.set_defaults(func=_cmd_cache_list)
     hw = sub.add_parser("homework", help="build student notebooks or grade submissions")
     hw_sub = hw.add_subparsers(dest="hw_command", metavar="ACTION", parser_class=_Parser, required=True)
     p = hw_sub.add_parser("build", help="write student notebooks (solutions stubbed, outputs cleared)")

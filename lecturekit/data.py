@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .download import fetch, sha256_of
-from .utils import check_choice, check_nonnegative_int, check_positive_float, check_positive_int
+from .utils import bernoulli, check_choice, check_nonnegative_int, check_positive_float, check_positive_int, make_generator, rand, randint, randn
 
 __all__ = [
     "data_root",
@@ -70,8 +70,7 @@ def binarize(x: torch.Tensor, how: bool | str = "threshold", *, seed: int = 0) -
         return x
     if how in (True, "threshold"):
         return (x > 0.5).to(x.dtype)
-    g = torch.Generator().manual_seed(seed)
-    return torch.bernoulli(x, generator=g)
+    return bernoulli(x, generator=make_generator(seed))
 
 
 def _as_split(images: np.ndarray, labels: np.ndarray, split, how, seed, test_fraction):
@@ -227,7 +226,7 @@ def mnist(root: str | os.PathLike, split: str = "train", *, download: bool = Fal
 
 
 def _randn(n, generator, dtype=torch.float32):
-    return torch.randn(n, 2, generator=generator, dtype=dtype)
+    return randn((n, 2), generator=generator, dtype=dtype)
 
 
 def ring_of_gaussians(n: int, *, num_modes: int = 8, radius: float = 2.0, std: float = 0.02,
@@ -237,8 +236,8 @@ def ring_of_gaussians(n: int, *, num_modes: int = 8, radius: float = 2.0, std: f
     num_modes = check_positive_int("num_modes", num_modes)
     check_positive_float("radius", radius)
     check_positive_float("std", std)
-    k = torch.randint(num_modes, (n,), generator=generator)
-    return mode_centres("ring", num_modes=num_modes, radius=radius)[k] + std * _randn(n, generator)
+    k = randint(num_modes, n, generator=generator)
+    return mode_centres("ring", num_modes=num_modes, radius=radius).to(k.device)[k] + std * _randn(n, generator).to(k.device)
 
 
 def grid_of_gaussians(n: int, *, size: int = 5, spacing: float = 2.0, std: float = 0.05,
@@ -249,8 +248,8 @@ def grid_of_gaussians(n: int, *, size: int = 5, spacing: float = 2.0, std: float
     check_positive_float("spacing", spacing)
     check_positive_float("std", std)
     centres = mode_centres("grid", num_modes=size * size, radius=spacing)
-    k = torch.randint(centres.shape[0], (n,), generator=generator)
-    return centres[k] + std * _randn(n, generator)
+    k = randint(centres.shape[0], n, generator=generator)
+    return centres.to(k.device)[k] + std * _randn(n, generator).to(k.device)
 
 
 def mode_centres(kind: str, *, num_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
@@ -271,8 +270,8 @@ def two_moons(n: int, *, noise: float = 0.05, generator: torch.Generator | None 
     """n points on two interleaved half circles (as scikit-learn's ``make_moons``), plus noise."""
     n = check_positive_int("n", n)
     check_positive_float("noise", noise, allow_zero=True)
-    upper = torch.rand(n, generator=generator) < 0.5
-    t = math.pi * torch.rand(n, generator=generator)
+    upper = rand(n, generator=generator) < 0.5
+    t = math.pi * rand(n, generator=generator)
     x = torch.where(upper, t.cos(), 1 - t.cos())
     y = torch.where(upper, t.sin(), 0.5 - t.sin())
     return torch.stack([x, y], dim=1) + noise * _randn(n, generator)
@@ -283,7 +282,7 @@ def swiss_roll(n: int, *, noise: float = 0.0, generator: torch.Generator | None 
     (t cos t, t sin t) / 10, plus Gaussian noise."""
     n = check_positive_int("n", n)
     check_positive_float("noise", noise, allow_zero=True)
-    t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=generator))
+    t = 1.5 * math.pi * (1 + 2 * rand(n, generator=generator))
     x = torch.stack([t * t.cos(), t * t.sin()], dim=1) / 10
     return x + noise * _randn(n, generator)
 

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["ROOT", "NOTEBOOKS", "list_notebooks", "resolve", "sync", "execute", "title_of", "main"]
+__all__ = ["ROOT", "NOTEBOOKS", "list_notebooks", "resolve", "sync", "execute", "title_of", "warm_cache", "main"]
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -70,6 +70,48 @@ def execute(ipynb: Path, *, out: Path | None = None, timeout: int = 900, cwd: Pa
     target = out or ipynb
     nbformat.write(nb, target)
     return target
+
+
+def warm_cache(names: list[str] | None, directory: str | os.PathLike, *, timeout: int = 1800,
+               progress: bool | None = None) -> list[tuple[str, float]]:
+    """Pre-train every model the notebooks use into ``directory`` by executing them headless with
+    ``LECTUREKIT_CACHE`` pointing there (outputs are discarded). A class server then points each
+    student's ``LECTUREKIT_SHARED_CACHE`` at that folder. Returns ``(notebook, seconds)`` pairs."""
+    import tempfile
+
+    import jupytext
+    import nbformat
+    from tqdm.auto import tqdm
+
+    from .train import progress_disabled
+
+    scripts = [resolve(n) for n in names] if names else list_notebooks()
+    target = Path(directory).expanduser().resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    saved = {k: os.environ.get(k) for k in ("LECTUREKIT_CACHE", "LECTUREKIT_SHARED_CACHE", "TQDM_DISABLE")}
+    os.environ["LECTUREKIT_CACHE"] = str(target)
+    os.environ.pop("LECTUREKIT_SHARED_CACHE", None)  # train everything into the target, not around it
+    disable = progress_disabled(progress)
+    os.environ["TQDM_DISABLE"] = "1"  # the notebooks' own bars would interleave with this one
+    done = []
+    try:
+        bar = tqdm(scripts, desc="warming the model cache", unit="notebook", disable=disable)
+        for script in bar:
+            bar.set_postfix_str(script.stem)
+            start = time.perf_counter()
+            with tempfile.TemporaryDirectory() as tmp:
+                ipynb = Path(tmp) / script.with_suffix(".ipynb").name
+                nbformat.write(jupytext.read(script, fmt=_FORMAT), ipynb)
+                execute(ipynb, timeout=timeout, cwd=script.parent)
+            done.append((script.stem, time.perf_counter() - start))
+        bar.close()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return done
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,10 +3,13 @@
 The notebooks train small models on the 4,000 embedded digits so that they run in minutes on a
 laptop. A recipe trains the lecture's full-size version (for example the 20-D VAE on the 60,000
 MNIST digits) for users with a GPU or time, and saves it in the model cache under a key made of
-the recipe's name, the data, the model config and the source of the module that builds it
-(:func:`lecturekit.checkpoint.cache_key`). :func:`load_trained` finds it again, so a notebook
-cell can show the full-size model when one has been trained and say how to train it when not.
-The training settings (epochs, device, seconds, test bound) are stored beside the weights.
+the recipe's name, the data, the model config and the source of the modules that build and train
+it (:func:`lecturekit.checkpoint.cache_key`), in the ``trained/`` folder of the writable cache.
+:func:`load_trained` finds it again there or in a shared cache folder (a class server's GPU-trained
+models), so a notebook cell can show the full-size model when one has been trained and say how to
+train it when not. Unlike :func:`lecturekit.checkpoint.cached`, the key leaves out the training
+settings on purpose: the latest run of a recipe replaces the previous one, and its settings
+(epochs, seed, device, seconds, test bound) are stored beside the weights.
 
 Recipes:
 
@@ -28,10 +31,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointError, cache_dir, cache_key, load, save
+from .checkpoint import CheckpointError, cache_dir, cache_dirs, cache_key, load, save
 from .data import data_root
 from .lapgan import DCGAN
-from .utils import check_choice, check_positive_int, get_device
+from .utils import check_choice, check_nonnegative_int, check_positive_int, get_device, make_generator, seeded
 from .vae import VAE
 
 __all__ = ["Recipe", "RECIPES", "DATASETS", "data_dir", "load_data", "train", "trained_path", "load_trained",
@@ -60,9 +63,9 @@ def _fit_vae(model, x_train, x_test, *, epochs, seed, progress):
     x_train = binarize(x_train.cpu(), "sample", seed=seed).to(device)
     x_test = binarize(x_test.cpu(), "sample", seed=seed + 1).to(device)
     stats = vae.train_vae(model, x_train, epochs=epochs, batch_size=100, lr=1e-3,
-                          generator=torch.Generator().manual_seed(seed), progress=progress, desc="VAE")
+                          generator=make_generator(seed), progress=progress, desc="VAE")
     model.eval()
-    gen = torch.Generator().manual_seed(seed)  # noise is drawn on the CPU, then moved (vae._noise)
+    gen = make_generator(seed)  # noise is drawn on the CPU, then moved (lecturekit.utils.randn)
     stats["test_elbo"] = round(vae.mean_bound(model, x_test, num_samples=10, generator=gen), 3)
     stats["test_iwae50"] = round(vae.mean_bound(model, x_test, k=50, generator=gen), 3)
     return stats
@@ -113,11 +116,16 @@ def _recipe(name: str) -> Recipe:
     return RECIPES[name]
 
 
-def trained_path(name: str, data: str = "mnist") -> Path:
-    """The cache file a full-scale ``name`` trained on ``data`` is saved to (it may not exist)."""
+def _trained_key(name: str, data: str) -> str:
     recipe = _recipe(name)
     check_choice("data", data, DATASETS)
-    return cache_dir() / "trained" / (cache_key(f"{name}-{data}", recipe.config, recipe.build) + ".pt")
+    return cache_key(f"{name}-{data}", model=recipe.config, train={}, data={"name": data},
+                     code=(recipe.build, recipe.fit))
+
+
+def trained_path(name: str, data: str = "mnist") -> Path:
+    """The file a full-scale ``name`` trained on ``data`` is saved to in the writable cache (it may not exist)."""
+    return cache_dir() / "trained" / (_trained_key(name, data) + ".pt")
 
 
 def train(name: str, *, epochs: int | None = None, data: str = "mnist", device: str | torch.device | None = None,
@@ -138,16 +146,16 @@ def train(name: str, *, epochs: int | None = None, data: str = "mnist", device: 
     """
     recipe = _recipe(name)
     epochs = recipe.epochs if epochs is None else check_positive_int("epochs", epochs)
-    seed = int(seed)
+    seed = check_nonnegative_int("seed", seed)
     device = get_device(None if device is None else str(device))
     x_train, x_test = load_data(data, root=root, download=download)
     if limit is not None:
         x_train = x_train[: check_positive_int("limit", limit)]
     x_train, x_test = x_train.to(device), x_test.to(device)
-    torch.manual_seed(seed)
-    model = recipe.build(**recipe.config).to(device)
     start = time.perf_counter()
-    extras = recipe.fit(model, x_train, x_test, epochs=epochs, seed=seed, progress=progress)
+    with seeded(seed):
+        model = recipe.build(**recipe.config).to(device)
+        extras = recipe.fit(model, x_train, x_test, epochs=epochs, seed=seed, progress=progress)
     extras.update({"recipe": name, "data": data, "epochs": epochs, "device": str(device), "seed": seed,
                    "train_images": int(x_train.shape[0]), "wall_s": round(time.perf_counter() - start, 2)})
     extras = {k: v for k, v in extras.items() if _jsonable(v)}
@@ -172,8 +180,10 @@ def load_trained(name: str, *, data: str | None = None, device: str | torch.devi
     """
     recipe = _recipe(name)
     for d in (DATASETS if data is None else (check_choice("data", data, DATASETS),)):
-        path = trained_path(name, d)
-        if not path.exists():
+        key = _trained_key(name, d)
+        found = [f / "trained" / f"{key}.pt" for _, f in cache_dirs()]
+        path = next((f for f in found if f.exists()), None)
+        if path is None:
             continue
         try:
             state, _, extras = load(path)

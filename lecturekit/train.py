@@ -1,9 +1,12 @@
 """The one training loop, used by every model in lecturekit.
 
-``fit(loss_fn, optimizer, batches, num_steps)`` draws a batch, computes the loss, takes an
-optimizer step, and records the loss, with a ``tqdm.auto`` progress bar (silenced by
-``TQDM_DISABLE=1``, as the test suite sets). Evaluation runs in eval mode under ``no_grad``.
-GANs add their alternating step on top of it in :mod:`lecturekit.gan`.
+:func:`run_steps` is the loop's machinery: a ``tqdm.auto`` progress bar (silenced by
+``TQDM_DISABLE=1``, as the test suite sets), a NaN check that names the step, timing, clean Ctrl-C,
+and one :class:`History` record. :func:`fit` plugs the usual step into it (draw a batch, compute the
+loss, take an optimizer step); a GAN plugs in its alternating step (:func:`lecturekit.gan.fit_gan`).
+Every trainer in lecturekit is called ``fit_*``, takes ``num_steps`` (optimizer steps) or
+``num_epochs`` (passes), a ``generator`` for its random draws, and returns a :class:`History`.
+Evaluation runs in eval mode under ``no_grad``.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,9 +23,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .utils import check_nonnegative_int, check_positive_int
+from .utils import check_nonnegative_int, check_positive_float, check_positive_int, randperm
 
-__all__ = ["Batches", "History", "fit", "evaluating", "evaluate"]
+__all__ = ["Batches", "History", "fit", "run_steps", "check_num_steps", "progress_disabled", "evaluating", "evaluate"]
 
 
 class Batches:
@@ -58,7 +62,7 @@ class Batches:
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         n = self.tensors[0].shape[0]
         device = self.tensors[0].device
-        order = torch.randperm(n, generator=self.generator).to(device) if self.shuffle else None
+        order = randperm(n, generator=self.generator, device=device) if self.shuffle else None
         for b in range(len(self)):
             if order is None:
                 sl = slice(b * self.batch_size, (b + 1) * self.batch_size)
@@ -70,14 +74,44 @@ class Batches:
 
 @dataclass
 class History:
-    """What :func:`fit` recorded: the loss at every step, evaluations, and the wall time."""
+    """What a training run recorded; every ``fit_*`` function in lecturekit returns one.
+
+    Attributes:
+        loss: the minimized loss at every step (a GAN records its generator's loss here).
+        evals: ``(step, value)`` pairs from an ``eval_fn``.
+        seconds: wall time of the run.
+        series: other per-step records by name (a GAN's ``d_loss`` and ``g_loss``).
+        info: results computed after training (a test bound, an error rate, modes captured).
+    """
 
     loss: list[float] = field(default_factory=list)
     evals: list[tuple[int, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    series: dict[str, list[float]] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"loss": self.loss, "evals": self.evals, "seconds": self.seconds}
+        """A JSON-able dict (what the model cache stores beside the weights)."""
+        return {"loss": list(self.loss), "evals": [list(e) for e in self.evals], "seconds": self.seconds,
+                "series": {k: list(v) for k, v in self.series.items()}, "info": dict(self.info)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        """The inverse of :meth:`to_dict`."""
+        if not isinstance(d, dict):
+            raise TypeError(f"a History is rebuilt from a dict, got {type(d).__name__}")
+        return cls(loss=list(d.get("loss", [])), evals=[tuple(e) for e in d.get("evals", [])],
+                   seconds=float(d.get("seconds", 0.0)), series=dict(d.get("series", {})),
+                   info=dict(d.get("info", {})))
+
+    def __getitem__(self, key: str):
+        """``history["test_elbo"]``: a shortcut to :attr:`info`, then :attr:`series`."""
+        if key in self.info:
+            return self.info[key]
+        if key in self.series:
+            return self.series[key]
+        raise KeyError(f"{key!r} is neither in history.info ({sorted(self.info)}) nor in history.series "
+                       f"({sorted(self.series)})")
 
 
 @contextlib.contextmanager
@@ -117,11 +151,82 @@ def _cycle(batches) -> Iterator:
             raise ValueError("batches yielded no batch")
 
 
+#: Run lengths above this warn: at a few milliseconds a step they would run for hours.
+MANY_STEPS = 10**7
+
+
+def check_num_steps(name: str, value: Any) -> int:
+    """A positive integer run length; warns when it is absurdly large (over :data:`MANY_STEPS`)."""
+    value = check_positive_int(name, value)
+    if value > MANY_STEPS:
+        warnings.warn(f"{name}={value:,} is over {MANY_STEPS:,}: this will run for a very long time "
+                      "(interrupt with Ctrl-C)", stacklevel=3)
+    return value
+
+
+def progress_disabled(progress: bool | None) -> bool:
+    """Whether to hide progress bars: ``progress`` when given, else the ``TQDM_DISABLE`` variable."""
+    if progress is None:  # tqdm ignores TQDM_DISABLE when disable= is passed, so read it here
+        return os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
+    return not progress
+
+
+def run_steps(step: Callable[[int], torch.Tensor | dict[str, torch.Tensor]], num_steps: int, *,
+              desc: str = "training", progress: bool | None = None, models: tuple[nn.Module, ...] = (),
+              eval_fn: Callable[[], Any] | None = None, eval_every: int = 0, check_every: int = 50) -> History:
+    """The loop every trainer shares: call ``step(i)`` for i = 1..num_steps with a progress bar.
+
+    ``step`` does one update and returns the loss (a scalar tensor) or a dict of named losses (the
+    first is recorded as ``History.loss``, every one in ``History.series``). Every ``check_every``
+    steps (and at the last) the recorded losses are checked for NaN and infinity, which raises
+    naming the first bad step. Ctrl-C closes the progress bar and re-raises, so nothing half-trained
+    is saved by the model cache.
+    """
+    num_steps = check_num_steps("num_steps", num_steps)
+    eval_every = check_nonnegative_int("eval_every", eval_every)
+    if eval_every and eval_fn is None:
+        raise ValueError("eval_every needs an eval_fn to call")
+    history = History()
+    records: dict[str, list[torch.Tensor]] = {}
+    start = time.perf_counter()
+    bar = tqdm(total=num_steps, desc=desc, disable=progress_disabled(progress), leave=False, mininterval=0.25)
+    checked = 0
+    try:
+        for m in models:
+            m.train()
+        for i in range(1, num_steps + 1):
+            out = step(i)
+            named = out if isinstance(out, dict) else {"loss": out}
+            for name, value in named.items():
+                records.setdefault(name, []).append(value.detach())
+            if i % check_every == 0 or i == num_steps:
+                # Checking finiteness syncs with the device, so do it every check_every steps.
+                for name, values in records.items():
+                    recent = torch.stack(values[checked:])
+                    if not bool(torch.isfinite(recent).all()):
+                        offset = int((~torch.isfinite(recent)).nonzero()[0])
+                        raise FloatingPointError(
+                            f"the {name.replace('_', ' ')} became {float(recent[offset])} at step {checked + 1 + offset}")
+                checked = i
+                bar.set_postfix({k: f"{float(v[-1]):.4g}" for k, v in records.items()}, refresh=False)
+            bar.update()
+            if eval_fn is not None and ((eval_every and i % eval_every == 0) or i == num_steps):
+                history.evals.append((i, evaluate(eval_fn, *models)))
+    finally:
+        bar.close()
+    lists = {name: torch.stack(values).tolist() for name, values in records.items()}
+    history.loss = next(iter(lists.values()))
+    if len(lists) > 1 or "loss" not in lists:
+        history.series = lists
+    history.seconds = time.perf_counter() - start
+    return history
+
+
 def fit(loss_fn: Callable[..., torch.Tensor], optimizer: torch.optim.Optimizer, batches,
         num_steps: int, *, model: nn.Module | None = None, eval_fn: Callable[[], Any] | None = None,
         eval_every: int = 0, scheduler=None, clip_grad: float | None = None,
         desc: str = "training", progress: bool | None = None) -> History:
-    """Minimize ``loss_fn`` for ``num_steps`` optimizer steps.
+    """Minimize ``loss_fn`` for ``num_steps`` optimizer steps (through :func:`run_steps`).
 
     Args:
         loss_fn: takes one batch (a tuple is unpacked into arguments) and returns a scalar loss.
@@ -133,7 +238,7 @@ def fit(loss_fn: Callable[..., torch.Tensor], optimizer: torch.optim.Optimizer, 
         eval_fn: called under ``no_grad`` every ``eval_every`` steps and after the last step;
             whatever it returns is recorded in ``History.evals``.
         scheduler: an optional learning-rate scheduler, stepped after each optimizer step.
-        clip_grad: clip the gradient norm of the optimizer's parameters to this value.
+        clip_grad: clip the gradient norm of the optimizer's parameters to this positive value.
         desc: the progress bar's label.
         progress: show a progress bar (default: yes, unless ``TQDM_DISABLE`` is set).
 
@@ -147,49 +252,22 @@ def fit(loss_fn: Callable[..., torch.Tensor], optimizer: torch.optim.Optimizer, 
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    num_steps = check_positive_int("num_steps", num_steps)
-    eval_every = check_nonnegative_int("eval_every", eval_every)
-    if eval_every and eval_fn is None:
-        raise ValueError("eval_every needs an eval_fn to call")
+    if clip_grad is not None:
+        clip_grad = check_positive_float("clip_grad", clip_grad)
     params = [p for group in optimizer.param_groups for p in group["params"]]
-    models = (model,) if model is not None else ()
-    history = History()
-    losses: list[torch.Tensor] = []
-    start = time.perf_counter()
-    if progress is None:  # tqdm ignores TQDM_DISABLE when disable= is passed, so read it here
-        disable = os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
-    else:
-        disable = not progress
-    bar = tqdm(total=num_steps, desc=desc, disable=disable,
-               leave=False, mininterval=0.25)
     stream = _cycle(batches)
-    try:
-        if model is not None:
-            model.train()
-        for step in range(1, num_steps + 1):
-            optimizer.zero_grad(set_to_none=True)
-            loss = _call(loss_fn, next(stream))
-            loss.backward()
-            if clip_grad is not None:
-                torch.nn.utils.clip_grad_norm_(params, clip_grad)
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            losses.append(loss.detach())
-            # Checking finiteness syncs with the device, so do it every 50 steps, not every step.
-            if step % 50 == 0 or step == num_steps:
-                recent = torch.stack(losses[-50:])
-                if not bool(torch.isfinite(recent).all()):
-                    offset = int((~torch.isfinite(recent)).nonzero()[0])
-                    raise FloatingPointError(
-                        f"the loss became {float(recent[offset])} at step {step - len(recent) + 1 + offset}"
-                    )
-                bar.set_postfix(loss=f"{float(recent[-1]):.4g}", refresh=False)
-            bar.update()
-            if eval_fn is not None and ((eval_every and step % eval_every == 0) or step == num_steps):
-                history.evals.append((step, evaluate(eval_fn, *models)))
-    finally:
-        bar.close()
-    history.loss = torch.stack(losses).tolist()
-    history.seconds = time.perf_counter() - start
-    return history
+
+    def step(_):
+        optimizer.zero_grad(set_to_none=True)
+        loss = _call(loss_fn, next(stream))
+        loss.backward()
+        if clip_grad is not None:
+            torch.nn.utils.clip_grad_norm_(params, clip_grad)
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        return loss
+
+    models = (model,) if model is not None else ()
+    return run_steps(step, num_steps, desc=desc, progress=progress, models=models, eval_fn=eval_fn,
+                     eval_every=eval_every)

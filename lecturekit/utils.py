@@ -1,4 +1,11 @@
-"""Seeding, device choice and argument checks shared by every topic module.
+"""Seeding, random draws, device choice and argument checks shared by every topic module.
+
+Randomness has one convention (scikit-learn's ``check_random_state`` idea): a public function that
+samples takes ``generator=None`` and draws through :func:`randn`, :func:`rand`, :func:`randint`,
+:func:`randperm` or :func:`bernoulli`. With ``generator=None`` they use torch's global RNG on the
+target device; with a generator they draw on the generator's own device (a CPU generator works for
+CUDA tensors too) and move the result. Only :func:`seed`, :func:`seeded` and :func:`make_generator`
+seed anything; the library never reseeds torch's global RNG behind the caller's back.
 
 Errors follow one pattern: the argument's name, what was expected, and what arrived
 ("latent_dim must be a positive integer, got 0").
@@ -6,9 +13,11 @@ Errors follow one pattern: the argument's name, what was expected, and what arri
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import random
+from collections.abc import Iterator, Sequence
 from numbers import Integral, Real
 from typing import Any
 
@@ -17,6 +26,14 @@ import torch
 
 __all__ = [
     "seed",
+    "seeded",
+    "make_generator",
+    "check_generator",
+    "randn",
+    "rand",
+    "randint",
+    "randperm",
+    "bernoulli",
     "get_device",
     "check_positive_int",
     "check_positive_float",
@@ -30,11 +47,92 @@ _DEVICE_ENV = "LECTUREKIT_DEVICE"
 
 
 def seed(s: int = 0) -> None:
-    """Seed Python's ``random``, NumPy and torch (every device) with ``s``."""
+    """Seed Python's ``random``, NumPy and torch (every device) with ``s``: for notebooks and scripts."""
     s = check_nonnegative_int("s", s)
     random.seed(s)
     np.random.seed(s % 2**32)
     torch.manual_seed(s)
+
+
+@contextlib.contextmanager
+def seeded(s: int) -> Iterator[None]:
+    """Run the block with torch's global RNG seeded to ``s``, then restore the state it had before.
+
+    :func:`lecturekit.checkpoint.cached` builds and trains every model inside this block, so what
+    a model's weights and dropout masks draw depends on its own config only, not on what ran first.
+    """
+    s = check_nonnegative_int("seed", s)
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(s)
+        yield
+
+
+def make_generator(s: int, device: str | torch.device = "cpu") -> torch.Generator:
+    """A ``torch.Generator`` on ``device`` seeded with ``s`` (the one way the library makes one)."""
+    s = check_nonnegative_int("seed", s)
+    return torch.Generator(device=device).manual_seed(s)
+
+
+def check_generator(generator: Any, name: str = "generator") -> torch.Generator | None:
+    """Return ``generator`` if it is ``None`` or a ``torch.Generator``, else raise naming ``name``."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator or None, got {type(generator).__name__}")
+    return generator
+
+
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    if a.type != b.type:
+        return False
+    if a.type != "cuda":
+        return True
+    current = torch.cuda.current_device() if torch.cuda.is_available() else 0
+    return (a.index if a.index is not None else current) == (b.index if b.index is not None else current)
+
+
+def _draw(factory, args: tuple, *, generator, device, dtype, **kwargs) -> torch.Tensor:
+    """``factory(*args)`` on ``device``: drawn on the generator's device, then moved if they differ."""
+    check_generator(generator)
+    target = torch.device(device) if device is not None else (
+        generator.device if generator is not None else torch.get_default_device())
+    if generator is None:
+        return factory(*args, device=target, dtype=dtype, **kwargs)
+    if _same_device(generator.device, target):
+        return factory(*args, generator=generator, device=target, dtype=dtype, **kwargs)
+    return factory(*args, generator=generator, device=generator.device, dtype=dtype, **kwargs).to(target)
+
+
+def _shape(shape) -> tuple[int, ...]:
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+def randn(shape: int | Sequence[int], *, generator: torch.Generator | None = None,
+          device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Standard normal draws of ``shape`` on ``device`` (see the module docstring for ``generator``)."""
+    return _draw(torch.randn, _shape(shape), generator=generator, device=device, dtype=dtype)
+
+
+def rand(shape: int | Sequence[int], *, generator: torch.Generator | None = None,
+         device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Uniform draws on [0, 1) of ``shape`` on ``device``."""
+    return _draw(torch.rand, _shape(shape), generator=generator, device=device, dtype=dtype)
+
+
+def randint(high: int, shape: int | Sequence[int], *, generator: torch.Generator | None = None,
+            device: str | torch.device | None = None) -> torch.Tensor:
+    """Integers uniform on {0, ..., high - 1} of ``shape`` on ``device`` (int64)."""
+    return _draw(torch.randint, (int(high), _shape(shape)), generator=generator, device=device, dtype=torch.int64)
+
+
+def randperm(n: int, *, generator: torch.Generator | None = None,
+             device: str | torch.device | None = None) -> torch.Tensor:
+    """A random permutation of 0..n-1 on ``device``."""
+    return _draw(torch.randperm, (int(n),), generator=generator, device=device, dtype=torch.int64)
+
+
+def bernoulli(p: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Bernoulli(p) draws, elementwise, as 0/1 in ``p``'s dtype and on ``p``'s device."""
+    return (rand(p.shape, generator=generator, device=p.device, dtype=p.dtype) < p).to(p.dtype)
 
 
 def _mps_available() -> bool:
