@@ -35,12 +35,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from .nn import mlp
-from .train import fit
-from .utils import check_choice, check_positive_float, check_positive_int, check_probability
+from .train import History, check_num_steps, fit, run_steps
+from .utils import check_choice, check_generator, check_positive_float, check_positive_int, check_probability
 
 __all__ = [
     "LOSSES", "d_loss", "g_loss", "MLPGenerator", "MLPDiscriminator", "AffineGenerator",
-    "train_gan", "GANHistory", "GAN", "train_ring", "trajectory_discriminator", "train_discriminator", "optimal_discriminator", "value", "jsd",
+    "fit_gan", "GAN", "train_ring", "trajectory_discriminator", "train_discriminator", "optimal_discriminator", "value", "jsd",
     "trapezoid", "gaussian_density", "mode_coverage", "trajectory_1d",
 ]
 
@@ -137,35 +137,24 @@ class AffineGenerator(nn.Module):
 # --------------------------------------------------------------------------- training
 
 
-@dataclass
-class GANHistory:
-    """What :func:`train_gan` recorded: both losses per generator step, snapshots, wall time."""
-
-    d_loss: list[float] = field(default_factory=list)
-    g_loss: list[float] = field(default_factory=list)
-    snapshots: list[tuple[int, object]] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return {"d_loss": self.d_loss, "g_loss": self.g_loss, "snapshots": self.snapshots, "seconds": self.seconds}
-
-
 def _check_training(k, loss, lr, num_steps, batch_size):
     return (check_positive_int("k", k), check_choice("loss", loss, LOSSES), check_positive_float("lr", lr),
-            check_positive_int("num_steps", num_steps), check_positive_int("batch_size", batch_size))
+            check_num_steps("num_steps", num_steps), check_positive_int("batch_size", batch_size))
 
 
-def train_gan(generator: nn.Module, discriminator: nn.Module, sample_data: Callable[[int], torch.Tensor],
-              num_steps: int, *, k: int = 1, loss: str = "nonsaturating", lr: float = 2e-4,
-              d_lr: float | None = None, betas: tuple[float, float] = (0.5, 0.999), batch_size: int = 256,
-              decay_from: float = 1.0, snapshot_every: int = 0, snapshot: Callable[[], object] | None = None,
-              generator_rng: torch.Generator | None = None, generator_params=None) -> GANHistory:
+def fit_gan(g_net: nn.Module, d_net: nn.Module, sample_data: Callable[[int], torch.Tensor], *, num_steps: int,
+            k: int = 1, loss: str = "nonsaturating", lr: float = 2e-4, d_lr: float | None = None,
+            betas: tuple[float, float] = (0.5, 0.999), batch_size: int = 256, decay_from: float = 1.0,
+            snapshot_every: int = 0, snapshot: Callable[[], object] | None = None,
+            generator: torch.Generator | None = None, g_params=None, desc: str = "GAN",
+            progress: bool | None = None) -> History:
     """Alternate k steps of ascent on V for D with one step of descent for G (Algorithm 1 of
-    Goodfellow et al., 2014), with Adam on both players.
+    Goodfellow et al., 2014), with Adam on both players, through the shared loop
+    (:func:`lecturekit.train.run_steps`: progress bar, a NaN check naming the step).
 
     Args:
-        generator: a module with ``sample(n, generator=)`` returning (n, ...) samples.
-        discriminator: returns logits.
+        g_net: the generator network, with ``sample(n, generator=)`` returning (n, ...) samples.
+        d_net: the discriminator network; returns logits.
         sample_data: ``sample_data(n)`` returns n fresh data samples on the models' device.
         num_steps: generator steps; the discriminator takes ``k`` steps before each.
         k: discriminator steps per generator step.
@@ -174,58 +163,55 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, sample_data: Calla
         decay_from: from this fraction of ``num_steps`` on, both learning rates decay linearly to
             zero (1.0: no decay). The last phase then sharpens the modes.
         snapshot_every, snapshot: call ``snapshot()`` under ``no_grad`` at step 0 and every
-            ``snapshot_every`` generator steps; the results land in ``history.snapshots``.
-        generator_rng: the torch.Generator for the noise z.
-        generator_params: what the generator's optimizer updates (default: ``generator.parameters()``).
+            ``snapshot_every`` generator steps; the results land in ``history.info["snapshots"]``.
+        generator: the ``torch.Generator`` for the noise z.
+        g_params: what the generator's optimizer updates (default: ``g_net.parameters()``).
 
     Returns:
-        A :class:`GANHistory`.
+        A :class:`~lecturekit.train.History` whose ``loss`` is the generator's loss and whose
+        ``series`` holds ``d_loss`` and ``g_loss`` per generator step.
     """
     k, loss, lr, num_steps, batch_size = _check_training(k, loss, lr, num_steps, batch_size)
     d_lr = lr if d_lr is None else check_positive_float("d_lr", d_lr)
     decay_from = check_probability("decay_from", decay_from, open_interval=False)
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=d_lr, betas=betas)
-    opt_g = torch.optim.Adam(generator.parameters() if generator_params is None else generator_params,
-                             lr=lr, betas=betas)
+    check_generator(generator)
+    opt_d = torch.optim.Adam(d_net.parameters(), lr=d_lr, betas=betas)
+    opt_g = torch.optim.Adam(g_net.parameters() if g_params is None else g_params, lr=lr, betas=betas)
     start_decay = int(decay_from * num_steps)
 
     def factor(step):
         return 1.0 if step < start_decay else max(0.0, (num_steps - step) / max(1, num_steps - start_decay))
 
     sched = [torch.optim.lr_scheduler.LambdaLR(o, factor) for o in (opt_d, opt_g)]
-    history = GANHistory()
-    d_losses, g_losses = [], []
-    begin = time.perf_counter()
+    snapshots = []
 
-    def take_snapshot(step):
+    def take_snapshot(i):
         with torch.no_grad():
-            history.snapshots.append((step, snapshot()))
+            snapshots.append((i, snapshot()))
 
-    if snapshot_every and snapshot is not None:
-        take_snapshot(0)
-    for step in range(1, num_steps + 1):
+    def step(i):
         for _ in range(k):
             with torch.no_grad():
-                fake = generator.sample(batch_size, generator=generator_rng)
-            ld = d_loss(discriminator(sample_data(batch_size)), discriminator(fake))
+                fake = g_net.sample(batch_size, generator=generator)
+            ld = d_loss(d_net(sample_data(batch_size)), d_net(fake))
             opt_d.zero_grad(set_to_none=True)
             ld.backward()
             opt_d.step()
-        lg = g_loss(discriminator(generator.sample(batch_size, generator=generator_rng)), loss=loss)
+        lg = g_loss(d_net(g_net.sample(batch_size, generator=generator)), loss=loss)
         opt_g.zero_grad(set_to_none=True)
         lg.backward()
         opt_g.step()
         for s in sched:
             s.step()
-        d_losses.append(ld.detach())
-        g_losses.append(lg.detach())
-        if snapshot_every and snapshot is not None and step % snapshot_every == 0:
-            take_snapshot(step)
-    history.d_loss = torch.stack(d_losses).tolist()
-    history.g_loss = torch.stack(g_losses).tolist()
-    if not all(math.isfinite(v) for v in history.d_loss[-10:] + history.g_loss[-10:]):
-        raise FloatingPointError("the GAN losses became NaN or infinite")
-    history.seconds = time.perf_counter() - begin
+        if snapshot_every and snapshot is not None and i % snapshot_every == 0:
+            take_snapshot(i)
+        return {"g_loss": lg, "d_loss": ld}
+
+    if snapshot_every and snapshot is not None:
+        take_snapshot(0)
+    history = run_steps(step, num_steps, desc=desc, progress=progress)
+    if snapshots:
+        history.info["snapshots"] = snapshots
     return history
 
 
