@@ -41,6 +41,8 @@ __all__ = [
     "check_choice",
     "as_tensor_2d",
     "check_images",
+    "check_tensor",
+    "model_dtype",
 ]
 
 _DEVICE_ENV = "LECTUREKIT_DEVICE"
@@ -284,3 +286,58 @@ def check_nonnegative_float(name: str, value: Any) -> float:
 
 class ConvergenceWarning(UserWarning):
     """An iterative fit stopped at its step limit before meeting its tolerance."""
+
+
+def model_dtype(model: torch.nn.Module) -> torch.dtype:
+    """The floating-point dtype of a model's first floating parameter (float32 if it has none)."""
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.get_default_dtype()
+
+
+def check_tensor(name: str, x: Any, *, ndim: int | None = None, shape: Sequence[int | None] | None = None,
+                 dtype: torch.dtype | None = None, model: torch.nn.Module | None = None, finite: bool = True,
+                 low: float | None = None, high: float | None = None, nonempty: bool = True,
+                 hint: str = "") -> torch.Tensor:
+    """Check a tensor argument at a public entry point and return it unchanged; raise naming ``name``.
+
+    Args:
+        ndim, shape: the expected number of axes, or the shape (``None`` entries match any size).
+        dtype: the expected floating dtype; or ``model``: the dtype of that model's parameters. A
+            mismatch says what to call ("x is float64 but the model is float32; call model.double()
+            or x.float()"): NumPy arrays are float64 by default, so this is the common case.
+        finite: refuse NaN and infinity.
+        low, high: the closed range the values must lie in (e.g. pixels in [0, 1]); ``hint`` is
+            added to that error (e.g. "divide 0-255 pixels by 255").
+        nonempty: refuse a tensor with no elements.
+    """
+    if not isinstance(x, torch.Tensor):
+        kind = type(x).__name__
+        extra = "; convert it with torch.as_tensor(x, dtype=torch.float32)" if kind in ("ndarray", "list", "tuple") else ""
+        raise TypeError(f"{name} must be a torch.Tensor, got {kind}{extra}")
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} axes, got shape {tuple(x.shape)}")
+    if shape is not None:
+        if x.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, x.shape)):
+            want = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
+    if nonempty and x.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
+    want = model_dtype(model) if model is not None else dtype
+    if want is not None and x.dtype != want:
+        if x.is_floating_point() or x.dtype in (torch.int64, torch.int32, torch.uint8, torch.bool):
+            whose = "the model is" if model is not None else "expected"
+            fix = "call model.double() or x.float()" if want == torch.float32 else f"call x.to({want})"
+            raise TypeError(f"{name} is {str(x.dtype).replace('torch.', '')} but {whose} "
+                            f"{str(want).replace('torch.', '')}; {fix.replace('x.', name + '.')}")
+    if x.is_floating_point() and x.numel():
+        if finite and not bool(torch.isfinite(x).all()):
+            raise ValueError(f"{name} must hold finite values, but it contains NaN or infinity")
+        if low is not None or high is not None:
+            lo, hi = float(x.min()), float(x.max())
+            if (low is not None and lo < low) or (high is not None and hi > high):
+                rng = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+                raise ValueError(f"{name} must hold values in {rng}, got values in [{lo:.4g}, {hi:.4g}]"
+                                 + (f"; {hint}" if hint else ""))
+    return x
