@@ -32,6 +32,11 @@ from .utils import (
     as_tensor_2d,
     check_nonnegative_float,
     check_positive_int,
+    check_tensor,
+    make_generator,
+    rand,
+    randn,
+    randperm,
 )
 
 __all__ = [
@@ -92,6 +97,21 @@ def _precision_cholesky(covariances: torch.Tensor) -> tuple[torch.Tensor, torch.
     return prec_chol, log_det
 
 
+def _check_x(x, theta: MixtureParams) -> torch.Tensor:
+    """x must be a finite (N, D) tensor with θ's dimension D and dtype."""
+    if not isinstance(theta, MixtureParams):
+        raise TypeError(f"theta must be a MixtureParams, got {type(theta).__name__}")
+    d = theta.means.shape[-1]
+    return check_tensor("x", x, shape=(None, d), dtype=theta.means.dtype)
+
+
+def _check_q(q, n: int, k: int) -> torch.Tensor:
+    q = check_tensor("q", q, shape=(n, k))
+    if bool((q < 0).any()) or not torch.allclose(q.sum(-1), torch.ones(n, dtype=q.dtype, device=q.device), atol=1e-6):
+        raise ValueError("q must hold probabilities: non-negative rows that sum to 1")
+    return q
+
+
 def log_joint(x: torch.Tensor, theta: MixtureParams, *, means: torch.Tensor | None = None) -> torch.Tensor:
     r"""log p(x_n, z_n = k | θ) = log π_k + log N(x_n | μ_k, Σ_k), shape (..., N, K).
 
@@ -110,6 +130,7 @@ def log_joint(x: torch.Tensor, theta: MixtureParams, *, means: torch.Tensor | No
 
 def log_likelihood(x: torch.Tensor, theta: MixtureParams) -> torch.Tensor:
     r"""log p(X | θ) = Σ_n log Σ_k π_k N(x_n | μ_k, Σ_k)."""
+    _check_x(x, theta)
     return torch.logsumexp(log_joint(x, theta), dim=-1).sum(-1)
 
 
@@ -118,6 +139,7 @@ def e_step(x: torch.Tensor, theta: MixtureParams) -> torch.Tensor:
 
     Returns the (N, K) responsibilities: the posterior, which makes the bound tight.
     """
+    _check_x(x, theta)
     return torch.softmax(log_joint(x, theta), dim=-1)
 
 
@@ -141,11 +163,13 @@ def entropy(q: torch.Tensor) -> torch.Tensor:
 def lower_bound(x: torch.Tensor, q: torch.Tensor, theta: MixtureParams, *,
                 means: torch.Tensor | None = None) -> torch.Tensor:
     r"""L(q, θ) = E_q[log p(X, Z | θ)] + H(q) = Σ_n Σ_k q_nk (log p(x_n, k | θ) − log q_nk)."""
+    _check_q(q, _check_x(x, theta).shape[0], theta.n_components)
     return (q * log_joint(x, theta, means=means)).sum((-1, -2)) + entropy(q)
 
 
 def kl_posterior(x: torch.Tensor, q: torch.Tensor, theta: MixtureParams) -> torch.Tensor:
     r"""KL(q ‖ p(Z | X, θ)) = Σ_n Σ_k q_nk (log q_nk − log p(z_n = k | x_n, θ))."""
+    _check_q(q, _check_x(x, theta).shape[0], theta.n_components)
     log_post = torch.log_softmax(log_joint(x, theta), dim=-1)
     return (torch.special.xlogy(q, q) - q * log_post).sum()
 
@@ -153,7 +177,7 @@ def kl_posterior(x: torch.Tensor, q: torch.Tensor, theta: MixtureParams) -> torc
 def init_params(x: torch.Tensor, n_components: int, *, generator: torch.Generator | None = None) -> MixtureParams:
     """A simple start: means at K distinct data points, every Σ_k the data covariance, π uniform."""
     n, d = x.shape
-    idx = torch.randperm(n, generator=generator)[:n_components].to(x.device)
+    idx = randperm(n, generator=generator, device=x.device)[:n_components]
     cov = torch.atleast_2d(torch.cov(x.T)) + 1e-6 * torch.eye(d, dtype=x.dtype, device=x.device)
     return MixtureParams(
         torch.full((n_components,), 1.0 / n_components, dtype=x.dtype, device=x.device),
@@ -165,9 +189,12 @@ def init_params(x: torch.Tensor, n_components: int, *, generator: torch.Generato
 def sample_mixture(theta: MixtureParams, n: int, *, generator: torch.Generator | None = None):
     """n draws (x, z) from the mixture: z ~ Categorical(π), x | z ~ N(μ_z, Σ_z)."""
     n = check_positive_int("n", n)
-    z = torch.multinomial(theta.weights, n, replacement=True, generator=generator)
+    w = theta.weights
+    # z by inverting the CDF of Categorical(π) at uniform draws
+    u = rand(n, generator=generator, dtype=w.dtype, device=w.device)
+    z = torch.searchsorted(w.cumsum(0) / w.sum(), u, right=True).clamp_max(w.numel() - 1)
     chol = torch.linalg.cholesky(theta.covariances)
-    eps = torch.randn(n, theta.means.shape[1], generator=generator, dtype=theta.means.dtype)
+    eps = randn((n, theta.means.shape[1]), generator=generator, dtype=theta.means.dtype, device=w.device)
     return theta.means[z] + torch.einsum("nde,ne->nd", chol[z], eps), z
 
 
@@ -234,7 +261,7 @@ class GaussianMixture:
                 f"n_components must be at most the number of points ({x.shape[0]}), got {self.n_components}"
             )
         if init is None:
-            theta = init_params(x, self.n_components, generator=torch.Generator().manual_seed(self.seed))
+            theta = init_params(x, self.n_components, generator=make_generator(self.seed))
         else:
             if not isinstance(init, MixtureParams):
                 raise TypeError(f"init must be a MixtureParams, got {type(init).__name__}")

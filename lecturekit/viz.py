@@ -21,6 +21,7 @@ __all__ = [
     "image_grid",
     "gaussian_ellipse",
     "em_trace",
+    "em_gap",
     "figure_png",
     "array_png",
     "rgba_png",
@@ -90,10 +91,23 @@ def em_trace(ax: Axes, history: list[dict], *, per_point: int | None = None):
     ax.plot(t, lb, "--s", color=COLORS[1], ms=4, label=r"$\mathcal{L}(q,\theta)$")
     ax.vlines(t, lb, ll, color="0.7", lw=1, zorder=0)
     ax.set_xticks(t)
-    ax.set_xticklabels([f"{h['step']}{h['iteration']}" for h in steps], fontsize=7)
+    ax.set_xticklabels([f"{h['step']}{h['iteration']}" for h in steps], fontsize=9)
     ax.set_xlabel("half-step (E: q ← posterior, M: θ ← argmax L)")
     ax.set_ylabel("nats per point" if per_point else "nats")
     ax.legend(frameon=False)
+    return ax
+
+
+def em_gap(ax: Axes, history: list[dict]):
+    """The gap KL(q ‖ p(Z | X, θ)) = log p − L after each M-step, on a log axis (after an E-step it
+    is 0 and is not drawn), so that gaps of a few nats stay visible beside jumps of hundreds."""
+    steps = [h for h in history if h["step"] == "M"]
+    t = np.array([h["iteration"] for h in steps])
+    gap = np.array([max(h["kl"], 1e-12) for h in steps])
+    ax.semilogy(t, gap, "-o", color=COLORS[2], ms=4)
+    ax.set_xticks(t)
+    ax.set_xlabel("EM iteration (after its M-step)")
+    ax.set_ylabel("KL gap (nats, log scale)")
     return ax
 
 

@@ -186,3 +186,32 @@ def test_singular_covariance_is_a_clear_error():
     theta = em.MixtureParams(torch.ones(1, dtype=f64), torch.zeros(1, 2, dtype=f64), torch.zeros(1, 2, 2, dtype=f64))
     with pytest.raises(ValueError, match="not positive definite"):
         em.log_likelihood(torch.zeros(3, 2, dtype=f64), theta)
+
+
+def test_the_notebook_claims_fail_on_broken_computations():
+    """Notebook 01's checked claims (|log p − (L + KL)| ≤ 1e-8, no drop of log p, agreement with
+    scikit-learn to 1e-6) must fail when the computation behind them is wrong."""
+    from lecturekit.claims import ClaimError, check
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(200, 2, generator=g, dtype=torch.float64)
+    theta = em.init_params(x, 3, generator=g)
+    q = torch.softmax(torch.randn(200, 3, generator=g, dtype=torch.float64), dim=1)
+    broken_bound = em.lower_bound(x, q, theta) - em.entropy(q)  # forgot H(q)
+    gap = abs(float(em.log_likelihood(x, theta) - (broken_bound + em.kl_posterior(x, q, theta))))
+    with pytest.raises(ClaimError):
+        check("identity", gap, at_most=1e-8)
+    # an "M-step" that moves the means the wrong way lowers log p
+    lls = [float(em.log_likelihood(x, theta))]
+    for _ in range(3):
+        theta = em.MixtureParams(theta.weights, theta.means + 0.5, theta.covariances)
+        lls.append(float(em.log_likelihood(x, theta)))
+    with pytest.raises(ClaimError):
+        check("drop", max(a - b for a, b in zip(lls, lls[1:])), at_most=1e-9)
+    # stopping EM after one iteration does not agree with a converged fit
+    early = em.GaussianMixture(n_components=3, max_iter=1, tol=1e-10)
+    with pytest.warns(Warning):
+        early.fit(x, em.init_params(x, 3, generator=torch.Generator().manual_seed(3)))
+    full = em.GaussianMixture(n_components=3, max_iter=1000, tol=1e-6).fit(x, em.init_params(x, 3, generator=torch.Generator().manual_seed(3)))
+    with pytest.raises(ClaimError):
+        check("agreement", abs(early.score(x) - full.score(x)), at_most=1e-6)
