@@ -1,40 +1,98 @@
-"""Build student notebooks and grade submissions with nbval.
+"""Build student notebooks, and grade submissions in a sandbox against answers they cannot reach.
 
 ``build_student`` replaces every reference solution (between ``### BEGIN SOLUTION`` and
 ``### END SOLUTION``) with a stub that raises ``NotImplementedError`` and clears all outputs.
 
-``grade`` treats each submission as untrusted code. It rebuilds a grading copy in a fresh
-temporary folder: the submission's own cells, but every check cell replaced by the canonical one
-from the solution notebook, carrying the reference verdict as its expected output. It then runs
-``pytest --nbval-lax`` on that copy in a subprocess with its own kernel, a per-cell and an overall
-timeout, and a private copy of the model cache. Submissions run one after another and the score
-file is written by this process alone, after all of them.
+``grade`` treats each submission as hostile:
+
+* **Answers out of reach.** The references and the held-out cases live in the repository's
+  ``solutions/`` folder. This process computes the expected outputs; the submission only ever
+  sees the inputs. Its functions run in a separate process (:mod:`lecturekit.exercises.sandbox`)
+  that executes the notebook's import lines and its exercise cells, nothing else, calls each
+  function on the public and the held-out cases, and hands back tensors. This process compares
+  them. Nothing a cell monkeypatches can change a verdict. The package that process imports is a
+  copy in which each function that computes an answer (an exercise's ``forbidden`` list) raises.
+* **A sandbox that holds.** As root, the run happens in new mount, network, PID and IPC
+  namespaces as the user ``nobody``. The real package, ``solutions/``, the solution notebooks,
+  the repository's ``.git`` and every submission are covered by empty mounts. Every file system
+  is read-only except the submission's private copy of its folder, which is deleted afterwards.
+  HOME and TMPDIR point into that copy. There are limits on address space, file size, processes
+  and CPU time, a per-cell limit (each exercise cell and each call) and a per-notebook limit.
+  Without root, the same happens inside a user namespace, as the calling user.
+* **Hidden tests.** Each exercise passes only if both its public cases (those ``check`` runs in
+  the notebook) and its held-out cases pass. The score table shows both.
+
+Exports for otter-grader and nbgrader are in :mod:`lecturekit.exercises.export`; their tests call
+:func:`verify`, which runs the student's function, serialized by value, in the same sandbox.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import functools
+import importlib.util
 import io
+import json
+import math
 import os
+import pwd
 import re
+import resource
+import selectors
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
+import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import torch
 
-from .homework import BEGIN, END
-from .nbtools import NOTEBOOKS
+from . import homework
+from .homework import ANSWERS, BEGIN, END, Verdict
+from .nbtools import NOTEBOOKS, ROOT
 
-__all__ = ["build_student", "build_all", "check_cells", "grade", "GradeResult", "score_table", "write_csv"]
+__all__ = ["build_student", "build_all", "check_cells", "grade", "GradeResult", "score_table", "write_csv",
+           "load_solutions", "answer_key", "refresh_answers", "verify", "check_seconds", "SOLUTIONS"]
+
+SOLUTIONS = ROOT / "solutions"
+PACKAGE = Path(__file__).resolve().parent
+_JAIL = PACKAGE / "exercises" / "_jail.py"
 
 _CHECK = re.compile(r"homework\.check\(\s*[\"'](\d+\.\d+)[\"']")
-_VERDICT = re.compile(r"Exercise \d+\.\d+: (?:passed|FAILED)[^\n'\"\\]*")
 
+
+# ------------------------------------------------------------------------------ argument checks
+
+def check_seconds(name: str, value) -> float:
+    """``value`` as a positive finite number of seconds, or a ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
+    return float(value)
+
+
+def _check_paths(name: str, paths) -> list[Path]:
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError(f"{name} must be a list of paths, got a single {type(paths).__name__} "
+                        f"(write [{str(paths)!r}])")
+    try:
+        paths = list(paths)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of paths, got {type(paths).__name__}") from None
+    for p in paths:
+        if not isinstance(p, (str, os.PathLike)):
+            raise TypeError(f"{name} must hold paths, got {type(p).__name__}")
+    return [Path(p) for p in paths]
+
+
+# ---------------------------------------------------------------------------------- student build
 
 def _strip_solutions(source: str) -> str:
     out, inside = [], False
@@ -73,9 +131,10 @@ def build_student(src: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
 
 
 def build_all(out_dir: str | os.PathLike, notebooks: Path = NOTEBOOKS) -> list[Path]:
-    """Student versions of every notebook that has exercises."""
+    """Student versions of every notebook that has exercises (notebooks only: no solutions, no
+    answers, no held-out cases)."""
     built = []
-    for src in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
+    for src in sorted(Path(notebooks).glob("[0-9][0-9]_*.ipynb")):
         if check_cells(nbformat.read(src, as_version=4)):
             built.append(build_student(src, out_dir))
     return built
@@ -94,13 +153,289 @@ def check_cells(nb) -> dict[str, int]:
     return found
 
 
+# ----------------------------------------------------------------------- references and answers
+
+def load_solutions(directory: str | os.PathLike = SOLUTIONS) -> dict[str, tuple]:
+    """Exercise id -> ``(reference, hidden_cases)`` from the ``solutions/`` folder of a checkout."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"the reference solutions are not in {directory}: grading needs a checkout of "
+                                f"the lecturekit repository (its solutions/ folder)")
+    out = {}
+    for path in sorted(directory.glob("[a-z]*.py")):
+        name = f"lecturekit_solutions_{path.stem}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for ex, ref in module.REFERENCES.items():
+            out[ex] = (ref, module.HIDDEN[ex])
+    return out
+
+
+def _seeded(builder):
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        return builder()
+
+
+def _expected(reference, cases) -> list[dict]:
+    out = []
+    for i, (label, args) in enumerate(cases, start=1):
+        got = homework.run_case(reference, args, seed=i)
+        if isinstance(got, str):
+            raise RuntimeError(f"the reference fails on case {i} ({label}): {got}")
+        out.append(got)
+    return out
+
+
+def answer_key(exercises, solutions: dict | None = None) -> dict:
+    """For each exercise id: the public and the held-out cases and the references' outputs."""
+    solutions = load_solutions() if solutions is None else solutions
+    key = {}
+    for ex_id in exercises:
+        ex = homework._get(ex_id)
+        if ex_id not in solutions:
+            raise ValueError(f"solutions/ has no reference for exercise {ex_id}")
+        reference, hidden = solutions[ex_id]
+        visible_cases, hidden_cases = homework.public_cases(ex), _seeded(hidden)
+        key[ex_id] = {
+            "visible": visible_cases, "hidden": hidden_cases,
+            "expected": {"visible": _expected(reference, visible_cases), "hidden": _expected(reference, hidden_cases)},
+        }
+    return key
+
+
+def refresh_answers(path: str | os.PathLike = ANSWERS, solutions: dict | None = None) -> Path:
+    """Store the references' outputs on the public cases (what ``homework.check`` compares with)."""
+    homework._load_all()
+    key = answer_key(sorted(homework.EXERCISES), solutions)
+    stored = {ex: {"labels": [label for label, _ in k["visible"]],
+                   "fingerprints": [homework.fingerprint(args) for _, args in k["visible"]],
+                   "outputs": k["expected"]["visible"]} for ex, k in key.items()}
+    path = Path(path)
+    torch.save(stored, path)
+    homework._ANSWERS = None
+    return path
+
+
+# ------------------------------------------------------------------------------------- sandbox
+
+_NOBODY = "nobody"
+
+
+def _nobody() -> tuple[int, int]:
+    try:
+        entry = pwd.getpwnam(_NOBODY)
+        return entry.pw_uid, entry.pw_gid
+    except KeyError:
+        return 65534, 65534
+
+
+@functools.lru_cache(maxsize=None)
+def sandbox_mode() -> str:
+    """``"root"`` (namespaces, then the user nobody), ``"userns"`` (a user namespace, as the
+    calling user) or ``"none"`` where neither works here."""
+    if shutil.which("unshare") is None or sys.platform != "linux":
+        return "none"
+    base = ["unshare", "--mount", "--net", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc"]
+    probe = "mount -t tmpfs none /tmp && mount -o remount,bind,ro / "
+    tries = [("root", base)] if os.geteuid() == 0 else []
+    tries.append(("userns", ["unshare", "--user", "--map-root-user", *base[1:]]))
+    for mode, cmd in tries:
+        try:
+            r = subprocess.run([*cmd, "sh", "-c", probe], capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if r.returncode == 0:
+            return mode
+    return "none"
+
+
+def _limits(memory_mb: float, cpu_seconds: float, mode: str) -> dict:
+    mem = int(memory_mb * 2**20)
+    limits = {"RLIMIT_AS": (mem, mem), "RLIMIT_FSIZE": (2**28, 2**28), "RLIMIT_CORE": (0, 0),
+              "RLIMIT_CPU": (int(cpu_seconds) + 5, int(cpu_seconds) + 10)}
+    if mode == "root":
+        limits["RLIMIT_NPROC"] = (512, 512)
+    return limits
+
+
+def _protected(paths) -> list[Path]:
+    return [Path(p).resolve() for p in paths]
+
+
+def _hide_list(extra, protect) -> list[str]:
+    """What to cover: never a folder that holds something the run needs."""
+    candidates = [PACKAGE, SOLUTIONS, ROOT / ".git", *extra]
+    protect = _protected(protect)
+    out = []
+    for p in candidates:
+        p = Path(p).resolve()
+        if not p.exists() or str(p) in out:
+            continue
+        if p.is_dir() and any(q == p or p in q.parents for q in protect):
+            continue
+        out.append(str(p))
+    return out
+
+
+@dataclass
+class _Run:
+    results: dict | None
+    finished: bool
+    note: str | None
+
+
+def _read_results(path: Path, limit: int = 2**28) -> dict | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not (st.st_mode & 0o170000 == 0o100000) or st.st_size > limit:
+            return None
+        data = f.read()
+    try:
+        results = torch.load(io.BytesIO(data), weights_only=True)
+    except Exception:  # noqa: BLE001 - a forged or truncated file earns nothing
+        return None
+    return results if isinstance(results, dict) and isinstance(results.get("exercises"), dict) else None
+
+
+def _run_sandboxed(job: dict, cases: dict, files: dict[str, bytes], *, pkg: Path, hide, timeout: float,
+                   cell_timeout: float, memory_mb: float, sandbox: str) -> _Run:
+    mode = sandbox_mode() if sandbox == "auto" else sandbox
+    if sandbox == "auto" and mode == "none":
+        raise RuntimeError("cannot isolate submissions on this machine (no Linux namespaces): run as root, "
+                           "allow unprivileged user namespaces, or pass sandbox='none' for trusted notebooks")
+    priv = Path(tempfile.mkdtemp(prefix="lecturekit-grade-"))
+    try:
+        box = priv / "box"
+        (priv / "hold").mkdir()
+        for d in (box, box / "home", box / "tmp"):
+            d.mkdir()
+        (box / "job.json").write_text(json.dumps(job))
+        torch.save(cases, box / "cases.pt")
+        for name, data in files.items():
+            (box / name).write_bytes(data)
+        uid = gid = None
+        if mode == "root":
+            uid, gid = _nobody()
+            os.chmod(priv, 0o711)
+            for p in [box, *box.rglob("*")]:
+                os.chown(p, uid, gid)
+            os.chmod(box, 0o700)
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(box / "home"), "TMPDIR": str(box / "tmp"),
+               "PYTHONPATH": str(pkg), "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
+               "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(box / "tmp"), "TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1",
+               "LECTUREKIT_CACHE": str(box / "cache"), "LANG": "C.UTF-8"}
+        argv = [sys.executable, "-s", "-m", "lecturekit.exercises.sandbox", str(box)]
+        limits = _limits(memory_mb, timeout, mode)
+        errors = open(priv / "stderr.txt", "w+b")  # outside the box: the submission cannot swap it
+        if mode == "none":
+            def preexec():
+                for name, value in limits.items():
+                    resource.setrlimit(getattr(resource, name), value)
+
+            proc = subprocess.Popen(argv, cwd=box, env=env, stdout=subprocess.PIPE, stderr=errors,
+                                    stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=preexec)
+        else:
+            spec = {"hide": _hide_list(hide, [priv, pkg, sys.prefix, sys.base_prefix, Path(sys.executable).parent]),
+                    "box": str(box), "uid": uid, "gid": gid, "holding": str(priv / "hold"),
+                    "expose": sorted({str(Path(p).resolve()) for p in (sys.base_prefix, sys.prefix,
+                                                                       Path(os.path.realpath(sys.executable)).parent.parent)}), "limits": limits, "argv": argv, "env": env,
+                    "cwd": str(box)}
+            ns = ["unshare", "--mount", "--net", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc"]
+            if mode == "userns":
+                ns[1:1] = ["--user", "--map-root-user"]
+            proc = subprocess.Popen([*ns, sys.executable, "-I", "-S", str(_JAIL), json.dumps(spec)],
+                                    stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
+        finished, note = _watch(proc, timeout=timeout, cell_timeout=cell_timeout)
+        if note and "ended early" in note:
+            errors.seek(max(0, os.fstat(errors.fileno()).st_size - 4096))
+            tail = [line for line in errors.read().decode(errors="replace").splitlines() if line.strip()]
+            note += f": {tail[-1].strip()[:200]}" if tail else ""
+        errors.close()
+        results = _read_results(box / "results.pt")
+        return _Run(results, finished, note)
+    finally:
+        shutil.rmtree(priv, ignore_errors=True)
+
+
+def _watch(proc: subprocess.Popen, *, timeout: float, cell_timeout: float) -> tuple[bool, str | None]:
+    """Read the runner's marker lines; kill it past the per-cell or the per-notebook limit."""
+    from .exercises.sandbox import MARK
+
+    start = last = time.monotonic()
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    buf, note = b"", None
+    try:
+        while True:
+            now = time.monotonic()
+            deadline = min(start + timeout, last + cell_timeout)
+            if now >= deadline:
+                note = (f"stopped after the {timeout:g} s time limit" if now >= start + timeout
+                        else f"stopped: a cell ran past the {cell_timeout:g} s limit")
+                break
+            if not sel.select(timeout=deadline - now):
+                continue
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            buf = (buf + chunk)[-65536:]
+            *lines, buf = buf.split(b"\n")
+            if any(line.startswith(MARK.encode()) for line in lines):
+                last = time.monotonic()
+    finally:
+        sel.close()
+        if note is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stdout.close()
+    if note is None and proc.returncode not in (0, None):
+        note = f"the run ended early (exit status {proc.returncode})" if proc.returncode > 0 else \
+            f"the run was killed (signal {-proc.returncode}, perhaps the memory limit)"
+    return note is None, note
+
+
+@functools.lru_cache(maxsize=None)
+def _package_dir(forbidden: tuple[str, ...]) -> Path:
+    """A redacted copy of the package, readable by everyone, kept for this process's lifetime."""
+    from .exercises.sandbox import redacted_package
+
+    root = Path(tempfile.mkdtemp(prefix="lecturekit-pkg-"))
+    os.chmod(root, 0o755)
+    redacted_package(root, forbidden)
+    for p in root.rglob("*"):
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    import atexit
+
+    atexit.register(shutil.rmtree, root, True)
+    return root
+
+
+# ---------------------------------------------------------------------------------------- grading
+
 @dataclass
 class GradeResult:
-    """One submission's verdict per exercise: ``passed``, ``FAILED …``, ``missing``, ``timeout``."""
+    """One submission's verdict per exercise (``passed`` or why not), on the public cases
+    (``seen``) and on the held-out ones (``hidden``); an exercise passes when both do."""
 
     student: str
     notebook: str | None
     verdicts: dict[str, str] = field(default_factory=dict)
+    seen: dict[str, str] = field(default_factory=dict)
+    hidden: dict[str, str] = field(default_factory=dict)
     error: str | None = None
 
     @property
@@ -108,135 +443,198 @@ class GradeResult:
         return sum(v == "passed" for v in self.verdicts.values())
 
 
-def _reference_for(sub: Path, nb, reference_dir: Path) -> Path:
-    name = (nb.metadata.get("lecturekit") or {}).get("notebook")
-    candidates = sorted(reference_dir.glob("[0-9][0-9]_*.ipynb"))
-    for ref in candidates:
-        if ref.stem == name or ref.stem in sub.stem:
-            return ref
+def _notebooks(reference_dir: Path) -> list[str]:
+    names = {p.stem for p in reference_dir.glob("[0-9][0-9]_*.ipynb")} | {p.stem for p in reference_dir.glob("[0-9][0-9]_*.py")}
+    return sorted(names)
+
+
+def _which_notebook(sub: Path, nb, names: list[str]) -> str:
+    meta = (nb.metadata.get("lecturekit") or {}).get("notebook")
+    for name in names:
+        if name == meta:
+            return name
+    for name in names:
+        if name in sub.stem:
+            return name
     raise ValueError(f"cannot tell which notebook {sub.name} answers (name it like 01_em.ipynb)")
 
 
-def _grading_copy(sub_nb, ref_nb):
-    """The submission's cells, with its check cells replaced by the reference's."""
-    ref_cells = {}
-    for cell in ref_nb.cells:
-        m = _CHECK.search(cell.source) if cell.cell_type == "code" else None
-        if m:
-            ref_cells[m.group(1)] = cell
-    nb = nbformat.v4.new_notebook(metadata=ref_nb.metadata)
-    for cell in sub_nb.cells:
-        if cell.cell_type != "code":
-            nb.cells.append(cell)
-            continue
-        m = _CHECK.search(cell.source)
-        if m and m.group(1) in ref_cells:
-            nb.cells.append(ref_cells[m.group(1)])  # canonical check, expected verdict as output
-        else:  # the student's own code runs, but nothing of theirs is compared
-            src = cell.source.replace("# NBVAL_CHECK_OUTPUT", "")
-            nb.cells.append(nbformat.v4.new_code_cell(src))
-    return nb
+def _split_verdict(got: list, want: list, cases: list, ex: homework.Exercise, hidden: bool, note: str | None) -> str:
+    word = "hidden case" if hidden else "case"
+    for i, ((label, _), w) in enumerate(zip(cases, want), start=1):
+        if i > len(got):
+            return "timeout" if note and "stopped" in note else "not run"
+        g = got[i - 1]
+        problem = g if isinstance(g, str) else homework.compare(g, w, ex.atol, ex.rtol)
+        if problem:
+            if problem.startswith("not attempted") or problem.startswith("missing"):
+                return problem
+            return f"FAILED on {word} {i} ({label}): {problem}"
+    return "passed"
 
 
-def _run_nbval(nb_path: Path, junit: Path, *, timeout: float, cell_timeout: float, env: dict) -> bool:
-    cmd = [sys.executable, "-m", "pytest", str(nb_path), "--nbval-lax", "--nbval-current-env",
-           f"--nbval-cell-timeout={cell_timeout}", "-p", "no:cacheprovider", "-o", "addopts=",
-           "-o", "testpaths=", "-q", f"--junitxml={junit}"]
-    try:
-        subprocess.run(cmd, cwd=nb_path.parent, env=env, timeout=timeout, capture_output=True, text=True)
-        return True
-    except subprocess.TimeoutExpired:
-        return False
-
-
-def _cell_outcomes(junit: Path) -> dict[int, tuple[str, str]]:
-    outcomes = {}
-    if not junit.exists():
-        return outcomes
-    for case in ET.parse(junit).getroot().iter("testcase"):
-        m = re.search(r"Cell (\d+)", case.get("name", ""))
-        if not m:
-            continue
-        bad = case.find("failure") if case.find("failure") is not None else case.find("error")
-        if case.find("skipped") is not None:
-            outcomes[int(m.group(1))] = ("skipped", case.find("skipped").get("message") or "")
-        elif bad is None:
-            outcomes[int(m.group(1))] = ("passed", "")
+def _verdicts(result: GradeResult, exercises, key: dict, run: _Run) -> None:
+    per_ex = (run.results or {}).get("exercises", {})
+    for ex in exercises:
+        out = per_ex.get(ex.id)
+        if not isinstance(out, dict):
+            seen = hidden = "timeout" if (run.note and "stopped" in run.note) else "not run"
         else:
-            outcomes[int(m.group(1))] = ("failed", (bad.get("message") or "") + "\n" + (bad.text or ""))
-    return outcomes
+            seen = _split_verdict(list(out.get("visible", [])), key[ex.id]["expected"]["visible"],
+                                  key[ex.id]["visible"], ex, False, run.note)
+            hidden = _split_verdict(list(out.get("hidden", [])), key[ex.id]["expected"]["hidden"],
+                                    key[ex.id]["hidden"], ex, True, run.note)
+        result.seen[ex.id], result.hidden[ex.id] = seen, hidden
+        result.verdicts[ex.id] = seen if seen != "passed" else hidden
 
 
-def _failure_reason(exercise: str, text: str) -> str:
-    lines = [v for v in _VERDICT.findall(text) if v.startswith(f"Exercise {exercise}:") and "passed" not in v]
-    if lines:
-        return lines[-1].split(": ", 1)[1].strip()
-    if "Timeout" in text or "timed out" in text:
-        return "timeout"
-    return "FAILED (the check cell raised or printed nothing)"
+def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, solutions_dir: str | os.PathLike = SOLUTIONS,
+          timeout: float = 600, cell_timeout: float = 120, memory_mb: float = 4096,
+          sandbox: str = "auto") -> list[GradeResult]:
+    """Grade each submitted notebook (see the module docstring) and return one result each.
 
-
-def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, timeout: float = 600,
-          cell_timeout: float = 120) -> list[GradeResult]:
-    """Grade each submission against the solution notebook it answers (see module docstring)."""
-    reference_dir = Path(reference_dir)
+    Args:
+        submissions: a list of paths to ``.ipynb`` files, named like ``alice_01_em.ipynb`` (or
+            carrying the student build's metadata). Missing or unreadable files get a result
+            with an ``error`` and no verdicts; the others are graded all the same.
+        reference_dir: the folder of the lecture notebooks (their names tell which one a
+            submission answers; it is hidden from the sandbox).
+        solutions_dir: the references and held-out cases (hidden from the sandbox).
+        timeout: seconds for one whole submission; cell_timeout: seconds for one cell or call.
+        memory_mb: the address-space limit of the sandboxed process.
+        sandbox: ``"auto"`` (namespaces; refuses to run without them) or ``"none"`` (no
+            isolation: only for notebooks you trust).
+    """
+    paths = _check_paths("submissions", submissions)
+    timeout = check_seconds("timeout", timeout)
+    cell_timeout = min(check_seconds("cell_timeout", cell_timeout), timeout)
+    check_seconds("memory_mb", memory_mb)
+    if sandbox not in ("auto", "none"):
+        raise ValueError(f"sandbox must be 'auto' or 'none', got {sandbox!r}")
+    reference_dir, solutions_dir = Path(reference_dir), Path(solutions_dir)
+    names = _notebooks(reference_dir)
+    solutions = load_solutions(solutions_dir)
+    keys: dict[str, dict] = {}
+    hide = [reference_dir, solutions_dir, *paths, *{p.resolve().parent for p in paths if p.exists()}]
     results = []
-    for sub in map(Path, submissions):
+    for sub in paths:
         result = GradeResult(student=sub.stem, notebook=None)
         results.append(result)
+        if not sub.is_file():
+            result.error = f"file not found: {sub}"
+            continue
         try:
-            sub_nb = nbformat.read(sub, as_version=4)
+            raw = sub.read_bytes()
+            sub_nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
         except Exception as err:  # unreadable, not JSON, not a notebook
             result.error = f"not a notebook ({type(err).__name__})"
             continue
         try:
-            ref = _reference_for(sub, sub_nb, reference_dir)
+            name = _which_notebook(sub, sub_nb, names)
         except ValueError as err:
             result.error = str(err)
             continue
-        result.notebook = ref.stem
-        ref_nb = nbformat.read(ref, as_version=4)
-        expected = check_cells(ref_nb)
-        nb = _grading_copy(sub_nb, ref_nb)
-        positions = check_cells(nb)
-        with tempfile.TemporaryDirectory(prefix="lecturekit-grade-") as tmp:
-            tmp = Path(tmp)
-            nb_path = tmp / f"{ref.stem}.ipynb"
-            nbformat.write(nb, nb_path)
-            env = dict(os.environ, HOME=str(tmp), TQDM_DISABLE="1", MPLBACKEND="Agg")
-            from .checkpoint import cache_dir
-
-            private_cache = tmp / "cache"
-            shutil.copytree(cache_dir(), private_cache, dirs_exist_ok=True)
-            env["LECTUREKIT_CACHE"] = str(private_cache)
-            finished = _run_nbval(nb_path, tmp / "junit.xml", timeout=timeout, cell_timeout=cell_timeout, env=env)
-            outcomes = _cell_outcomes(tmp / "junit.xml")
-        for ex in expected:
-            if ex not in positions:
-                result.verdicts[ex] = "missing"
-                continue
-            status, text = outcomes.get(positions[ex], (None, ""))
-            if status == "passed":
-                result.verdicts[ex] = "passed"
-            elif status is None:
-                result.verdicts[ex] = "timeout" if not finished else "not run"
-            elif status == "skipped":
-                result.verdicts[ex] = "not run (an earlier cell timed out or the kernel died)"
-            else:
-                result.verdicts[ex] = _failure_reason(ex, text)
-        if not finished:
-            result.error = f"stopped after the {timeout:g} s time limit"
+        result.notebook = name
+        exercises = homework.exercises_of(int(name[:2]))
+        if not exercises:
+            result.error = f"{name} has no exercises"
+            continue
+        if name not in keys:
+            keys[name] = answer_key([ex.id for ex in exercises], solutions)
+        key = keys[name]
+        forbidden = tuple(sorted({f for ex in exercises for f in ex.forbidden}))
+        job = {"mode": "cells", "exercises": [{"id": ex.id, "function": ex.function} for ex in exercises]}
+        cases = {ex.id: {s: [args for _, args in key[ex.id][s]] for s in ("visible", "hidden")} for ex in exercises}
+        run = _run_sandboxed(job, cases, {"submission.ipynb": nbformat.writes(sub_nb).encode()},
+                             pkg=_package_dir(forbidden), hide=hide, timeout=timeout, cell_timeout=cell_timeout,
+                             memory_mb=memory_mb, sandbox=sandbox)
+        _verdicts(result, exercises, key, run)
+        result.error = run.note
     return results
 
 
+# ------------------------------------------------------------------------ otter / nbgrader tests
+
+_VERIFIED: dict = {}
+
+
+def encode_cases(key: dict, exercise: str) -> str:
+    """The held-out cases of one exercise and their answers, compressed into one string."""
+    buf = io.BytesIO()
+    k = key[exercise]
+    torch.save({"labels": [label for label, _ in k["hidden"]], "args": [args for _, args in k["hidden"]],
+                "expected": k["expected"]["hidden"]}, buf)
+    return base64.b64encode(zlib.compress(buf.getvalue(), 9)).decode()
+
+
+def _decode_cases(blob: str) -> dict:
+    if len(blob) < 300 and Path(blob).is_file():
+        blob = Path(blob).read_text().strip()
+    return torch.load(io.BytesIO(zlib.decompress(base64.b64decode(blob))), weights_only=False)
+
+
+def verify(exercise: str, fn, split: str = "visible", *, hidden: str | None = None, timeout: float = 300,
+           memory_mb: float = 4096, sandbox: str = "auto") -> Verdict:
+    """Run ``fn`` (serialized by value) in the grading sandbox on the public cases of
+    ``exercise``, and on the held-out ones given by ``hidden`` (a string from an export or a file
+    holding one). ``split`` picks the verdict returned: ``"visible"`` or ``"hidden"``. Both splits
+    come from one sandboxed run, reused for the same function. For otter and nbgrader test cells:
+    ``verify("1.1", e_step).assert_passed()``."""
+    import cloudpickle
+
+    ex = homework._get(exercise)
+    if split not in ("visible", "hidden"):
+        raise ValueError(f"split must be 'visible' or 'hidden', got {split!r}")
+    if split == "hidden" and hidden is None:
+        raise ValueError("hidden cases must be given for split='hidden'")
+    check_seconds("timeout", timeout)
+    try:
+        pickled = cloudpickle.dumps(fn)
+    except Exception as err:  # noqa: BLE001
+        return Verdict(exercise, False, f"(cannot send {ex.function} to the grader: {type(err).__name__})")
+    visible_cases = homework.public_cases(ex)
+    stored = homework._stored_answers().get(exercise)
+    if stored is None or stored["fingerprints"] != [homework.fingerprint(a) for _, a in visible_cases]:
+        return Verdict(exercise, False, "(cannot check: the stored answers do not match this version of lecturekit)")
+    bundle = _decode_cases(hidden) if hidden is not None else {"labels": [], "args": [], "expected": []}
+    cache_key = (exercise, hash(pickled), hash(hidden))
+    if cache_key not in _VERIFIED:
+        job = {"mode": "pickle", "exercises": [{"id": ex.id, "function": ex.function}]}
+        cases = {ex.id: {"visible": [a for _, a in visible_cases], "hidden": bundle["args"]}}
+        run = _run_sandboxed(job, cases, {f"function-{ex.id}.pkl": pickled}, pkg=_package_dir(tuple(sorted(ex.forbidden))),
+                             hide=[NOTEBOOKS], timeout=timeout, cell_timeout=timeout, memory_mb=memory_mb,
+                             sandbox=sandbox)
+        key = {ex.id: {"visible": visible_cases, "hidden": list(zip(bundle["labels"], bundle["args"])),
+                       "expected": {"visible": stored["outputs"], "hidden": bundle["expected"]}}}
+        result = GradeResult(student="", notebook=None)
+        _verdicts(result, [ex], key, run)
+        _VERIFIED[cache_key] = result
+    result = _VERIFIED[cache_key]
+    text = result.seen[ex.id] if split == "visible" else result.hidden[ex.id]
+    n = len(visible_cases) if split == "visible" else len(bundle["args"])
+    return Verdict(exercise, text == "passed", f"({n} of {n} {'hidden ' if split == 'hidden' else ''}cases)"
+                   if text == "passed" else text)
+
+
+# ------------------------------------------------------------------------------------ reporting
+
+def _order(ex: str):
+    return tuple(map(int, ex.split(".")))
+
+
 def score_table(results: list[GradeResult]) -> str:
-    """A plain-text table: one row per student, one column per exercise, and the score."""
-    exercises = sorted({ex for r in results for ex in r.verdicts}, key=lambda s: tuple(map(int, s.split("."))))
-    header = ["student", "notebook", *exercises, "score", "note"]
+    """A plain-text table: one row per student, two columns per exercise (the public cases the
+    student could check, and the held-out ones), the score and a note."""
+    exercises = sorted({ex for r in results for ex in r.verdicts}, key=_order)
+    header = ["student", "notebook", *[f"{ex} {kind}" for ex in exercises for kind in ("seen", "hidden")],
+              "score", "note"]
     rows = [header]
+
+    def mark(v):
+        return "-" if v is None else ("pass" if v == "passed" else "FAIL")
+
     for r in results:
-        cells = [("pass" if r.verdicts.get(ex) == "passed" else ("-" if ex not in r.verdicts else "FAIL"))
-                 for ex in exercises]
+        cells = [mark(getattr(r, kind).get(ex)) for ex in exercises for kind in ("seen", "hidden")]
         rows.append([r.student, r.notebook or "?", *cells, f"{r.score}/{len(r.verdicts)}", r.error or ""])
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
@@ -247,12 +645,13 @@ def write_csv(results: list[GradeResult], path: str | os.PathLike) -> Path:
     path = Path(path)
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["student", "notebook", "exercise", "verdict", "note"])
+    w.writerow(["student", "notebook", "exercise", "verdict", "seen", "hidden", "note"])
     for r in results:
         if not r.verdicts:
-            w.writerow([r.student, r.notebook or "", "", "", r.error or ""])
+            w.writerow([r.student, r.notebook or "", "", "", "", "", r.error or ""])
         for ex, verdict in r.verdicts.items():
-            w.writerow([r.student, r.notebook or "", ex, verdict, r.error or ""])
+            w.writerow([r.student, r.notebook or "", ex, verdict, r.seen.get(ex, ""), r.hidden.get(ex, ""),
+                        r.error or ""])
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     with os.fdopen(fd, "w", newline="") as f:

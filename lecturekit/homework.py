@@ -1,46 +1,65 @@
-"""Homework: checks that compare a student's function with the reference on seeded inputs, and
-the build/grade tools behind ``lecturekit homework``.
+"""Homework checks: compare a student's function with the stored answers on seeded inputs.
 
 In a notebook, after each exercise::
 
     lk.homework.check("1.1", e_step)   # prints one deterministic verdict line
 
-Reference solutions sit between ``### BEGIN SOLUTION`` and ``### END SOLUTION``;
-:func:`build_student` replaces them with a stub that raises ``NotImplementedError``.
-:func:`grade` runs nbval on each submission (see :mod:`lecturekit.grading`).
+The check builds the exercise's public cases (:mod:`lecturekit.exercises`), calls the student's
+function on fresh copies of them and compares the results with the answers stored in
+``lecturekit/exercises/answers.pt``. No reference solution ships with the package: the references
+and the held-out ("hidden") cases live in the repository's ``solutions/`` folder, which only the
+grader (:mod:`lecturekit.grading`) reads; ``lecturekit homework refresh`` rewrites the stored
+answers from them.
+
+Solution blocks in the notebooks sit between ``### BEGIN SOLUTION`` and ``### END SOLUTION``;
+:func:`lecturekit.grading.build_student` replaces them with a stub that raises
+``NotImplementedError``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
+from pathlib import Path
 
 import torch
 
-__all__ = ["Exercise", "Verdict", "EXERCISES", "register", "check", "BEGIN", "END"]
+__all__ = ["Exercise", "Verdict", "EXERCISES", "register", "check", "run_case", "compare", "flatten",
+           "fingerprint", "exercises_of", "BEGIN", "END", "ANSWERS"]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+ANSWERS = Path(__file__).resolve().parent / "exercises" / "answers.pt"
 
 
 @dataclass(frozen=True)
 class Exercise:
-    """An exercise: the reference (``"module:function"``), seeded cases and a tolerance.
+    """An exercise of a notebook.
 
-    ``cases()`` returns a list of ``(label, args)``; the student's and the reference function are
-    both called as ``fn(*args)`` on fresh copies of the arguments.
+    Args:
+        id: "N.M", the notebook number and the exercise number.
+        title: a few words.
+        function: the name of the function the student writes in the notebook.
+        cases: builds the public cases, a list of ``(label, args)``; the student's function is
+            called as ``fn(*args)`` on fresh copies of the arguments.
+        atol, rtol: the tolerance of the comparison.
+        forbidden: package functions that compute the answer (``"module:qualname"``, ``*`` for
+            any class: ``"lecturekit.expfam:*._mean"``). The grader switches them off while it
+            runs a submission, so calling them earns nothing.
     """
 
     id: str
     title: str
-    reference: str
+    function: str
     cases: Callable[[], list[tuple[str, tuple]]]
     atol: float = 1e-6
     rtol: float = 1e-6
+    forbidden: tuple[str, ...] = ()
 
-    def reference_fn(self) -> Callable:
-        module, _, name = self.reference.partition(":")
-        return getattr(importlib.import_module(module), name)
+    @property
+    def notebook(self) -> int:
+        return int(self.id.split(".")[0])
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,11 @@ class Verdict:
 
     __repr__ = __str__
 
+    def assert_passed(self) -> None:
+        """Raise ``AssertionError`` with the verdict line unless the check passed (for test cells)."""
+        if not self.passed:
+            raise AssertionError(str(self))
+
 
 EXERCISES: dict[str, Exercise] = {}
 
@@ -68,98 +92,170 @@ def register(exercise: Exercise) -> Exercise:
     return exercise
 
 
-def _clone(value):
+def _load_all() -> None:
+    importlib.import_module("lecturekit.exercises")
+
+
+def exercises_of(notebook: int) -> list[Exercise]:
+    """The exercises of notebook ``notebook`` (1 for 01_em), in order."""
+    _load_all()
+    return sorted((ex for ex in EXERCISES.values() if ex.notebook == notebook),
+                  key=lambda ex: tuple(map(int, ex.id.split("."))))
+
+
+def _get(exercise: str) -> Exercise:
+    _load_all()
+    if exercise not in EXERCISES:
+        raise ValueError(f"exercise must be one of {', '.join(sorted(EXERCISES))}, got {exercise!r}")
+    return EXERCISES[exercise]
+
+
+def clone(value):
+    """A deep copy of tensors inside tuples, lists, dicts and dataclasses (modules are deep-copied)."""
     if isinstance(value, torch.Tensor):
         return value.clone()
+    if isinstance(value, torch.nn.Module):
+        import copy
+
+        return copy.deepcopy(value)
     if is_dataclass(value) and not isinstance(value, type):
-        return type(value)(**{f.name: _clone(getattr(value, f.name)) for f in fields(value) if f.init})
+        return type(value)(**{f.name: clone(getattr(value, f.name)) for f in fields(value) if f.init})
     if isinstance(value, (tuple, list)):
-        return type(value)(_clone(v) for v in value)
+        return type(value)(clone(v) for v in value)
     if isinstance(value, dict):
-        return {k: _clone(v) for k, v in value.items()}
+        return {k: clone(v) for k, v in value.items()}
     return value
 
 
-def _flatten(value, prefix="output") -> dict[str, torch.Tensor]:
+def flatten(value, prefix: str = "output") -> dict[str, torch.Tensor]:
     """Name every tensor inside a result (tensors, numbers, tuples, dataclasses)."""
     if isinstance(value, torch.Tensor):
-        return {prefix: value.detach()}
+        return {prefix: value.detach().cpu()}
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {prefix: torch.tensor(float(value), dtype=torch.float64)}
     if is_dataclass(value) and not isinstance(value, type):
         out = {}
         for f in fields(value):
-            out.update(_flatten(getattr(value, f.name), f"{prefix}.{f.name}"))
+            out.update(flatten(getattr(value, f.name), f"{prefix}.{f.name}"))
         return out
     if isinstance(value, (tuple, list)):
         out = {}
         for i, v in enumerate(value):
-            out.update(_flatten(v, f"{prefix}[{i}]"))
+            out.update(flatten(v, f"{prefix}[{i}]"))
         return out
     raise TypeError(f"{prefix} must be a tensor, a number, or a tuple of them, got {type(value).__name__}")
 
 
-def _compare(got, want, atol: float, rtol: float) -> str | None:
-    """None if ``got`` matches ``want``, else what differs."""
-    try:
-        g = _flatten(got)
-    except TypeError as err:
-        return str(err)
-    w = _flatten(want)
-    if set(g) != set(w):
-        return f"returned {sorted(g)} but expected {sorted(w)}"
-    for name in w:
-        a, b = g[name], w[name]
+def compare(got: dict[str, torch.Tensor], want: dict[str, torch.Tensor], atol: float, rtol: float) -> str | None:
+    """None if the flattened result ``got`` matches ``want``, else what differs."""
+    if not isinstance(got, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in got.items()):
+        return "returned something that is not a tensor or a tuple of tensors"
+    if set(got) != set(want):
+        return f"returned {sorted(got)} but expected {sorted(want)}"
+    for name in want:
+        a, b = got[name], want[name]
         if tuple(a.shape) != tuple(b.shape):
             return f"{name} has shape {tuple(a.shape)}, expected {tuple(b.shape)}"
+        if a.is_complex() or not (a.is_floating_point() or a.dtype in (torch.int64, torch.int32, torch.bool)):
+            return f"{name} has dtype {a.dtype}, expected a real tensor"
         a, b = a.to(torch.float64), b.to(torch.float64)
         if not torch.isfinite(a).all():
             return f"{name} holds NaN or inf"
         diff = (a - b).abs()
-        bad = diff > atol + rtol * b.abs()
-        if bad.any():
+        if (diff > atol + rtol * b.abs()).any():
             return f"{name} is off by up to {float(diff.max()):.2g} (tolerance {atol:g})"
     return None
 
 
+def run_case(fn: Callable, args: tuple, seed: int) -> dict[str, torch.Tensor] | str:
+    """Call ``fn(*args)`` on a copy of ``args`` with the global RNG seeded; the flattened result,
+    or a one-line reason (``not attempted``, ``raised …``, ``returned …``)."""
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            result = fn(*clone(args))
+        return flatten(result)
+    except NotImplementedError:
+        return "not attempted: the function still raises NotImplementedError"
+    except Exception as err:  # a student's bug is a verdict, not a crash
+        msg = str(err).splitlines()[0] if str(err) else ""
+        if isinstance(err, TypeError) and msg.startswith("output"):
+            return msg
+        return f"raised {type(err).__name__}: {msg}".rstrip(": ")
+
+
+def fingerprint(value) -> str:
+    """A short hash of a case's inputs (tensors, modules, dataclasses, callables by name), to tell
+    stored answers that no longer match the cases the package builds."""
+    h = hashlib.sha256()
+
+    def walk(v):
+        if isinstance(v, torch.Tensor):
+            t = v.detach().cpu().contiguous()
+            h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+            h.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.float().numpy().tobytes())
+        elif isinstance(v, torch.nn.Module):
+            h.update(f"M{type(v).__qualname__}".encode())
+            for k, t in v.state_dict().items():
+                h.update(k.encode())
+                walk(t)
+        elif is_dataclass(v) and not isinstance(v, type):
+            h.update(f"D{type(v).__qualname__}".encode())
+            for f in fields(v):
+                walk(getattr(v, f.name))
+        elif isinstance(v, (tuple, list)):
+            h.update(f"L{len(v)}".encode())
+            for x in v:
+                walk(x)
+        elif isinstance(v, dict):
+            for k in sorted(v, key=str):
+                h.update(str(k).encode())
+                walk(v[k])
+        elif callable(v) and hasattr(v, "__qualname__"):
+            h.update(f"F{v.__module__}.{v.__qualname__}".encode())
+        else:
+            h.update(f"V{type(v).__qualname__}:{v!r}".encode())
+
+    walk(value)
+    return h.hexdigest()[:16]
+
+
+def public_cases(ex: Exercise) -> list[tuple[str, tuple]]:
+    """The exercise's public cases, built with the global RNG forked and seeded 0."""
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        return ex.cases()
+
+
+_ANSWERS: dict | None = None
+
+
+def _stored_answers() -> dict:
+    global _ANSWERS
+    if _ANSWERS is None:
+        _ANSWERS = torch.load(ANSWERS, weights_only=True) if ANSWERS.exists() else {}
+    return _ANSWERS
+
+
 def check(exercise: str, fn: Callable) -> Verdict:
-    """Compare ``fn`` with the reference solution of ``exercise`` on its seeded cases.
+    """Compare ``fn`` with the stored answers of ``exercise`` on its public cases.
 
     Returns a :class:`Verdict` (printed as one line): passed, not attempted (the stub still
     raises NotImplementedError), or which case failed and by how much.
     """
-    _load_all()
-    if exercise not in EXERCISES:
-        raise ValueError(f"exercise must be one of {', '.join(sorted(EXERCISES))}, got {exercise!r}")
+    ex = _get(exercise)
     if not callable(fn):
         raise TypeError(f"fn must be the function you wrote, got {type(fn).__name__}")
-    ex = EXERCISES[exercise]
-    reference = ex.reference_fn()
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        cases = ex.cases()
-    for i, (label, args) in enumerate(cases, start=1):
-        try:
-            with torch.random.fork_rng():
-                torch.manual_seed(i)
-                got = fn(*_clone(args))
-        except NotImplementedError:
-            return Verdict(exercise, False, "(not attempted: the function still raises NotImplementedError)")
-        except Exception as err:  # a student's bug is a verdict, not a crash
-            msg = str(err).splitlines()[0] if str(err) else ""
-            return Verdict(exercise, False, f"on case {i} ({label}): raised {type(err).__name__}: {msg}")
-        with torch.random.fork_rng():
-            torch.manual_seed(i)
-            want = reference(*_clone(args))
-        problem = _compare(got, want, ex.atol, ex.rtol)
+    cases = public_cases(ex)
+    stored = _stored_answers().get(exercise)
+    if stored is None or stored["fingerprints"] != [fingerprint(args) for _, args in cases]:
+        return Verdict(exercise, False, "(cannot check: the stored answers do not match this version of "
+                                        "lecturekit; maintainers run `lecturekit homework refresh`)")
+    for i, ((label, args), want) in enumerate(zip(cases, stored["outputs"]), start=1):
+        got = run_case(fn, args, seed=i)
+        problem = got if isinstance(got, str) else compare(got, want, ex.atol, ex.rtol)
         if problem:
+            if problem.startswith("not attempted"):
+                return Verdict(exercise, False, "(not attempted: the function still raises NotImplementedError)")
             return Verdict(exercise, False, f"on case {i} ({label}): {problem}")
     return Verdict(exercise, True, f"({len(cases)} of {len(cases)} cases)")
-
-
-_TOPICS = ("lecturekit.exercises",)
-
-
-def _load_all() -> None:
-    for name in _TOPICS:
-        importlib.import_module(name)

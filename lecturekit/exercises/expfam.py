@@ -1,8 +1,7 @@
-"""Exercises of notebook 02 (exponential families): reference solutions and seeded cases.
+"""Exercises of notebook 02 (exponential families): public cases.
 
-The references are the package's closed forms (:mod:`lecturekit.expfam`), wrapped so that the
-student's function takes plain tensors: θ of shape (N,) for the Bernoulli, μ of shape (N, K−1)
-for the Categorical in minimal form.
+The student's functions take plain tensors: θ of shape (N,) for the Bernoulli, μ of shape (N, K−1)
+for the Categorical in minimal form; 2.3 takes a family and uses only its ``log_partition``.
 """
 
 from __future__ import annotations
@@ -14,53 +13,42 @@ from ..homework import Exercise, register
 f64 = torch.float64
 
 
-def _bernoulli_cases():
-    g = torch.Generator().manual_seed(200)
-    return [
-        ("θ = 0", (torch.zeros(1, dtype=f64),)),
-        ("5 values, |θ| < 3", (3 * (2 * torch.rand(5, generator=g, dtype=f64) - 1),)),
-        ("100 values, |θ| < 20", (20 * (2 * torch.rand(100, generator=g, dtype=f64) - 1),)),
-        ("large |θ| (overflow)", (torch.tensor([-800.0, -50.0, 50.0, 800.0], dtype=f64),)),
-    ]
+def bernoulli_cases(seed: int = 200, sizes=(5, 100), scales=(3.0, 20.0), extremes=(-800.0, -50.0, 50.0, 800.0)):
+    g = torch.Generator().manual_seed(seed)
+    out = [("θ = 0", (torch.zeros(1, dtype=f64),))]
+    for n, s in zip(sizes, scales):
+        out.append((f"{n} values, |θ| < {s:g}", (s * (2 * torch.rand(n, generator=g, dtype=f64) - 1),)))
+    out.append(("large |θ| (overflow)", (torch.tensor(extremes, dtype=f64),)))
+    return out
 
 
-def _bernoulli_log_partition_and_mean(theta):
-    """(A(θ), μ(θ)) = (log(1 + e^θ), σ(θ)) for a vector θ (N,), each (N,)."""
-    from ..expfam import Bernoulli
-
-    fam, t = Bernoulli(), theta.unsqueeze(-1)
-    return fam.log_partition(t), fam.mean(t)[..., 0]
-
-
-def _categorical_cases():
-    g = torch.Generator().manual_seed(201)
+def categorical_cases(seed: int = 201, shapes=((1, 2, 1.0), (4, 3, 1.0), (10, 5, 3.0), (6, 4, 12.0))):
+    g = torch.Generator().manual_seed(seed)
     out = []
-    for n, k, scale in [(1, 2, 1.0), (4, 3, 1.0), (10, 5, 3.0), (6, 4, 12.0)]:
+    for n, k, scale in shapes:
         p = torch.softmax(scale * torch.randn(n, k, generator=g, dtype=f64), dim=-1)
         out.append((f"N={n}, K={k}" + (", some μ_k near 0" if scale > 5 else ""), (p[:, 1:],)))
     return out
 
 
-def _categorical_conjugate(mu):
-    """A*(μ) of the Categorical(K) family in minimal form, μ (N, K−1) -> (N,)."""
-    from ..expfam import Categorical
+def legendre_cases(values=(("Bernoulli", 0.3), ("Bernoulli", 0.9), ("Bernoulli", 0.02),
+                           ("Poisson", 0.5), ("Poisson", 4.0), ("Poisson", 20.0))):
+    from .. import expfam
 
-    return Categorical(mu.shape[-1] + 1).conjugate(mu)
-
-
-def _legendre_cases():
-    from ..expfam import Bernoulli, Poisson
-
-    return [(f"{fam.name}, μ = {mu}", (fam, torch.tensor([mu], dtype=f64)))
-            for fam, mu in [(Bernoulli(), 0.3), (Bernoulli(), 0.9), (Bernoulli(), 0.02),
-                            (Poisson(), 0.5), (Poisson(), 4.0), (Poisson(), 20.0)]]
+    return [(f"{name}, μ = {mu}", (getattr(expfam, name)(), torch.tensor([mu], dtype=f64))) for name, mu in values]
 
 
-register(Exercise("2.1", "Bernoulli log-partition and mean map",
-                  "lecturekit.exercises.expfam:_bernoulli_log_partition_and_mean",
-                  _bernoulli_cases, atol=1e-10, rtol=1e-10))
-register(Exercise("2.2", "the Categorical conjugate A*(μ) = −H",
-                  "lecturekit.exercises.expfam:_categorical_conjugate",
-                  _categorical_cases, atol=1e-10, rtol=1e-10))
-register(Exercise("2.3", "the Legendre transform by Newton's method", "lecturekit.expfam:conjugate",
-                  _legendre_cases, atol=1e-8, rtol=1e-8))
+# Every closed form of the mean map, its inverse, the conjugate and the entropy; 2.3 may use
+# log_partition (and 2.1's log-partition is one softplus anyway).
+_ANSWERS = ("lecturekit.expfam:*.mean", "lecturekit.expfam:*._mean", "lecturekit.expfam:*.theta_from_mean",
+            "lecturekit.expfam:*._theta", "lecturekit.expfam:*.conjugate", "lecturekit.expfam:*._conjugate",
+            "lecturekit.expfam:*.entropy", "lecturekit.expfam:*._entropy", "lecturekit.expfam:mean_autograd",
+            "lecturekit.expfam:conjugate", "lecturekit.expfam:_newton_maximize",
+            "lecturekit.expfam:variational_log_partition")
+
+register(Exercise("2.1", "Bernoulli log-partition and mean map", "bernoulli_log_partition_and_mean",
+                  bernoulli_cases, atol=1e-10, rtol=1e-10, forbidden=_ANSWERS))
+register(Exercise("2.2", "the Categorical conjugate A*(μ) = −H", "categorical_conjugate",
+                  categorical_cases, atol=1e-10, rtol=1e-10, forbidden=_ANSWERS))
+register(Exercise("2.3", "the Legendre transform by Newton's method", "conjugate_newton",
+                  legendre_cases, atol=1e-8, rtol=1e-8, forbidden=_ANSWERS))

@@ -6,59 +6,55 @@ import torch
 
 from ..homework import Exercise, register
 
+GENERATORS = [(0.0, 1.0), (1.5, 0.5), (-2.0, 2.0)]
 
-def _density_cases():
+
+def density_cases(generators=GENERATORS, grid: int = 401, vanishing: bool = True):
+    """(label, (p_data, p_g, x)): p_data = N(0, 1) against each p_g = N(μ, σ²) on a grid."""
     from ..gan import gaussian_density
 
     out = []
-    for i, (mu_g, s_g) in enumerate([(0.0, 1.0), (1.5, 0.5), (-2.0, 2.0)]):
-        x = torch.linspace(-8, 8, 401 + 100 * i, dtype=torch.float64)
-        p_data = gaussian_density(x, 0.0, 1.0)
-        p_g = gaussian_density(x, mu_g, s_g)
-        out.append((f"p_g = N({mu_g}, {s_g}²)", (p_data, p_g, x)))
-    zeros = torch.tensor([0.0, 0.2, 0.0, 1.0], dtype=torch.float64)
-    out.append(("densities that vanish", (zeros, torch.tensor([0.0, 0.2, 0.3, 0.0], dtype=torch.float64),
-                                          torch.arange(4, dtype=torch.float64))))
+    for i, (mu_g, s_g) in enumerate(generators):
+        x = torch.linspace(-8, 8, grid + 100 * i, dtype=torch.float64)
+        out.append((f"p_g = N({mu_g}, {s_g}²)", (gaussian_density(x, 0.0, 1.0), gaussian_density(x, mu_g, s_g), x)))
+    if vanishing:
+        zeros = torch.tensor([0.0, 0.2, 0.0, 1.0], dtype=torch.float64)
+        out.append(("densities that vanish", (zeros, torch.tensor([0.0, 0.2, 0.3, 0.0], dtype=torch.float64),
+                                              torch.arange(4, dtype=torch.float64))))
     return out
 
 
-def optimal_discriminator(p_data, p_g, x):
-    from ..gan import optimal_discriminator as d_star
-
-    return d_star(p_data, p_g)
+PYRAMIDS = [(2, 8, 1), (3, 16, 2), (1, 28, 2)]
 
 
-register(Exercise("9.1", "the optimal discriminator", "lecturekit.exercises.gan:optimal_discriminator",
-                  _density_cases, atol=1e-12))
-register(Exercise("9.2", "the Jensen-Shannon divergence on a grid", "lecturekit.gan:jsd",
-                  lambda: _density_cases()[:3], atol=1e-9))
-
-
-def _pyramid_cases():
+def pyramid_cases(settings=PYRAMIDS, seed: int = 900):
+    """(label, (pyramid,)) for each (N, size, levels)."""
     from ..lapgan import laplacian_pyramid
 
     out = []
-    for i, (n, size, levels) in enumerate([(2, 8, 1), (3, 16, 2), (1, 28, 2)]):
-        g = torch.Generator().manual_seed(900 + i)
+    for i, (n, size, levels) in enumerate(settings):
+        g = torch.Generator().manual_seed(seed + i)
         x = torch.rand(n, 1, size, size, generator=g, dtype=torch.float64)
         out.append((f"{n} images {size}x{size}, {levels} levels", (laplacian_pyramid(x, levels=levels),)))
     return out
 
 
-register(Exercise("10.1", "reconstruction from a Laplacian pyramid", "lecturekit.lapgan:reconstruct",
-                  _pyramid_cases, atol=1e-10))
-register(Exercise("10.2", "one level of the Laplacian pyramid", "lecturekit.exercises.gan:pyramid_level",
-                  lambda: [(f"2 images {8 * (i + 1)}x{8 * (i + 1)}", (_image(i),)) for i in range(3)], atol=1e-10))
+def image_cases(sizes=(8, 16, 24), seed: int = 950, n: int = 2):
+    out = []
+    for i, size in enumerate(sizes):
+        g = torch.Generator().manual_seed(seed + i)
+        out.append((f"{n} images {size}x{size}", (torch.rand(n, 1, size, size, generator=g, dtype=torch.float64),)))
+    return out
 
 
-def _image(i):
-    g = torch.Generator().manual_seed(950 + i)
-    return torch.rand(2, 1, 8 * (i + 1), 8 * (i + 1), generator=g, dtype=torch.float64)
+_GAN = ("lecturekit.gan:optimal_discriminator", "lecturekit.gan:jsd", "lecturekit.gan:value")
+_LAPGAN = ("lecturekit.lapgan:reconstruct", "lecturekit.lapgan:laplacian_pyramid")
 
-
-def pyramid_level(x):
-    """(h, g₁) with g₁ = d(x) and h = x − u(g₁): one level of the pyramid."""
-    from ..lapgan import downsample, upsample
-
-    coarse = downsample(x)
-    return x - upsample(coarse), coarse
+register(Exercise("9.1", "the optimal discriminator", "optimal_discriminator", density_cases, atol=1e-12,
+                  forbidden=_GAN))
+register(Exercise("9.2", "the Jensen-Shannon divergence on a grid", "jsd",
+                  lambda: density_cases(vanishing=False), atol=1e-9, forbidden=_GAN))
+register(Exercise("10.1", "reconstruction from a Laplacian pyramid", "reconstruct", pyramid_cases, atol=1e-10,
+                  forbidden=_LAPGAN))
+register(Exercise("10.2", "one level of the Laplacian pyramid", "pyramid_level", image_cases, atol=1e-10,
+                  forbidden=_LAPGAN))

@@ -1,0 +1,234 @@
+"""What runs inside the grading sandbox, and the redacted copy of the package it imports.
+
+The grader (:mod:`lecturekit.grading`) gives each submission a private folder (the "box") with
+
+* ``job.json``: the exercises to run (id and function name) and how to get the functions:
+  ``"cells"`` (execute the notebook's import lines and its exercise cells, nothing else) or
+  ``"pickle"`` (functions serialized by value with cloudpickle, for otter and nbgrader tests);
+* ``cases.pt``: the inputs of the public and the held-out cases (no expected outputs);
+* ``submission.ipynb`` or ``functions.pkl``.
+
+``python -m lecturekit.exercises.sandbox BOX`` calls each function on each case and writes the
+flattened outputs (tensors only) to ``BOX/results.pt``; the grader compares them with the
+answers, which never enter the box. It prints a marker line before each cell and each case so
+that the grader can enforce a per-cell time limit. The package it imports is a copy in which
+every function listed in an exercise's ``forbidden`` raises :class:`RuntimeError`
+(:func:`redacted_package`): a submission that calls the package's answer gets nothing for it.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+__all__ = ["redacted_package", "exercise_cells", "import_lines", "main"]
+
+MARK = "@@lecturekit-sandbox"
+
+
+# ------------------------------------------------------------------------------------ redaction
+
+class _Redactor(ast.NodeTransformer):
+    def __init__(self, module: str, patterns: list[str]):
+        self.module, self.patterns, self.matched = module, patterns, {p: 0 for p in patterns}
+        self._class: list[str] = []
+
+    def visit_ClassDef(self, node):
+        if self._class:  # nested classes keep their code
+            return node
+        self._class.append(node.name)
+        self.generic_visit(node)
+        self._class.pop()
+        return node
+
+    def _function(self, node):
+        qualname = ".".join([*self._class, node.name])
+        hits = [p for p in self.patterns if fnmatch.fnmatchcase(qualname, p)]
+        if not hits:
+            return node
+        for p in hits:
+            self.matched[p] += 1
+        message = (f"{self.module}.{qualname} is switched off while grading: it computes the answer "
+                   f"to an exercise; write the computation yourself")
+        node.body = [ast.Raise(exc=ast.Call(func=ast.Name("RuntimeError", ast.Load()),
+                                            args=[ast.Constant(message)], keywords=[]), cause=None)]
+        return node
+
+    def visit_FunctionDef(self, node):
+        return self._function(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+
+def _by_module(forbidden) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in forbidden:
+        module, _, qualname = item.partition(":")
+        if not module.startswith("lecturekit.") or not qualname:
+            raise ValueError(f"forbidden entries look like 'lecturekit.module:function', got {item!r}")
+        out.setdefault(module, []).append(qualname)
+    return out
+
+
+def redacted_package(dest: str | os.PathLike, forbidden, *, source: Path | None = None) -> dict[str, int]:
+    """Copy the ``lecturekit`` package into ``dest/lecturekit`` with every function matching
+    ``forbidden`` (``"module:qualname"``, ``fnmatch`` patterns) replaced by one that raises.
+
+    Returns how many functions each entry matched (an entry that matches nothing is a stale name).
+    """
+    source = Path(source or Path(__file__).resolve().parents[1])
+    target = Path(dest) / "lecturekit"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "answers.pt"))
+    counts = {}
+    for module, patterns in _by_module(forbidden).items():
+        rel = Path(*module.split(".")[1:])
+        path = target / rel.with_suffix(".py")
+        if not path.exists():
+            path = target / rel / "__init__.py"
+        if not path.exists():
+            counts.update({f"{module}:{p}": 0 for p in patterns})
+            continue
+        redactor = _Redactor(module, patterns)
+        tree = redactor.visit(ast.parse(path.read_text(), filename=str(path)))
+        path.write_text(ast.unparse(ast.fix_missing_locations(tree)) + "\n")
+        counts.update({f"{module}:{p}": n for p, n in redactor.matched.items()})
+    return counts
+
+
+# ---------------------------------------------------------------------- what runs of a notebook
+
+_MAGIC = re.compile(r"^\s*[%!]")
+
+
+def _parse(source: str):
+    source = "\n".join("pass  # magic" if _MAGIC.match(line) else line for line in source.splitlines())
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        return None
+
+
+def import_lines(cells: list[str]) -> list[str]:
+    """Every top-level ``import``/``from … import`` statement of the code cells, in order."""
+    out = []
+    for source in cells:
+        tree = _parse(source)
+        for node in tree.body if tree else []:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                out.append(ast.unparse(node))
+    return out
+
+
+def _defines(tree, names: set[str]) -> bool:
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
+            return True
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(n, ast.Name) and n.id in names for t in targets for n in ast.walk(t)):
+                return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any((a.asname or a.name.split(".")[0]) in names for a in node.names):
+                return True
+    return False
+
+
+def exercise_cells(cells: list[str], functions) -> list[int]:
+    """Indices of the code cells that define one of the exercise functions at top level."""
+    names = set(functions)
+    return [i for i, source in enumerate(cells) if (tree := _parse(source)) is not None and _defines(tree, names)]
+
+
+# --------------------------------------------------------------------------------- the runner
+
+def _say(*words) -> None:
+    sys.__stdout__.write(" ".join([MARK, *map(str, words)]) + "\n")
+    sys.__stdout__.flush()
+
+
+def _first_line(err: BaseException) -> str:
+    msg = str(err).splitlines()[0] if str(err) else ""
+    return f"{type(err).__name__}: {msg}".rstrip(": ")
+
+
+def _save(results: dict, box: Path) -> None:
+    import torch
+
+    tmp = box / ".results.tmp"
+    torch.save(results, tmp)
+    os.replace(tmp, box / "results.pt")
+
+
+def main(box: str) -> int:
+    box = Path(box)
+    job = json.loads((box / "job.json").read_text())
+    import torch
+
+    torch.set_num_threads(1)
+    from lecturekit.homework import run_case
+
+    cases = torch.load(box / "cases.pt", weights_only=False)
+    results = {"notes": [], "exercises": {}}
+    functions = {}
+    if job["mode"] == "cells":
+        nb = json.loads((box / "submission.ipynb").read_text())
+        cells = [("".join(c["source"]) if isinstance(c["source"], list) else c["source"])
+                 for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+        names = [ex["function"] for ex in job["exercises"]]
+        ns = {"__name__": "__main__", "__builtins__": __builtins__}
+        for line in import_lines(cells):
+            _say("import")
+            try:
+                exec(compile(line, "<imports>", "exec"), ns)
+            except BaseException as err:  # noqa: BLE001 - a bad import is the student's, not ours
+                results["notes"].append(f"import failed: {line} ({_first_line(err)})")
+        for i in exercise_cells(cells, names):
+            _say("cell", i)
+            source = "\n".join("" if _MAGIC.match(line) else line for line in cells[i].splitlines())
+            try:
+                exec(compile(source, f"<cell {i}>", "exec"), ns)
+            except BaseException as err:  # noqa: BLE001
+                results["notes"].append(f"cell {i} raised {_first_line(err)}")
+        for ex in job["exercises"]:
+            functions[ex["id"]] = ns.get(ex["function"])
+    else:
+        import cloudpickle
+
+        for ex in job["exercises"]:
+            _say("load", ex["id"])
+            try:
+                with open(box / f"function-{ex['id']}.pkl", "rb") as f:
+                    functions[ex["id"]] = cloudpickle.load(f)
+            except BaseException as err:  # noqa: BLE001
+                functions[ex["id"]] = None
+                results["notes"].append(f"{ex['function']} could not be loaded: {_first_line(err)}")
+    for ex in job["exercises"]:
+        fn = functions.get(ex["id"])
+        out = {}
+        for split in ("visible", "hidden"):
+            out[split] = []
+            for i, args in enumerate(cases[ex["id"]].get(split, []), start=1):
+                if not callable(fn):
+                    out[split].append(f"missing: the notebook defines no function {ex['function']}")
+                    continue
+                _say("case", ex["id"], split, i)
+                try:
+                    out[split].append(run_case(fn, args, seed=i))
+                except BaseException as err:  # noqa: BLE001 - SystemExit and friends are verdicts too
+                    out[split].append(f"raised {_first_line(err)}")
+        results["exercises"][ex["id"]] = out
+        _save(results, box)
+    _say("done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

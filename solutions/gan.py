@@ -1,0 +1,24 @@
+"""References and held-out cases of notebooks 09 (GAN) and 10 (DCGAN, Laplacian pyramid)."""
+
+from lecturekit import gan, lapgan
+from lecturekit.exercises.gan import density_cases, image_cases, pyramid_cases
+
+
+def optimal_discriminator(p_data, p_g, x):
+    return gan.optimal_discriminator(p_data, p_g)
+
+
+def pyramid_level(x):
+    """(h, g₁) with g₁ = d(x) and h = x − u(g₁): one level of the pyramid."""
+    coarse = lapgan.downsample(x)
+    return x - lapgan.upsample(coarse), coarse
+
+
+REFERENCES = {"9.1": optimal_discriminator, "9.2": gan.jsd, "10.1": lapgan.reconstruct, "10.2": pyramid_level}
+
+HIDDEN = {
+    "9.1": lambda: density_cases([(0.5, 3.0), (-4.0, 0.3)], grid=257),
+    "9.2": lambda: density_cases([(3.0, 1.0), (0.2, 0.9)], grid=333, vanishing=False),
+    "10.1": lambda: pyramid_cases([(2, 12, 1), (1, 32, 3)], seed=1900),
+    "10.2": lambda: image_cases((12, 20), seed=1950, n=3),
+}
