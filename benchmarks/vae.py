@@ -73,8 +73,8 @@ def main(argv=None) -> None:
     # Quality: 30 epochs of lecturekit's VAE trained through lecturekit.train.fit.
     lk.seed(0)
     model = vae.VAE(hidden_dim=400, latent_dim=20)
-    stats = vae.train_vae(model, x_train, epochs=args.epochs, batch_size=128, lr=1e-3,
-                          generator=torch.Generator().manual_seed(0), progress=False)
+    stats = vae.fit_vae(model, x_train, num_epochs=args.epochs, batch_size=128, lr=1e-3,
+                        generator=lk.utils.make_generator(0), progress=False).info
     g = torch.Generator().manual_seed(1)
     test_elbo = vae.mean_bound(model, x_test, num_samples=100, generator=g)
     test_iwae = vae.mean_bound(model, x_test, k=50, batch_size=100, generator=g)
@@ -87,7 +87,7 @@ def main(argv=None) -> None:
         lk.seed(r)
         m = vae.VAE(hidden_dim=400, latent_dim=20)
         t, c = time.perf_counter(), time.process_time()
-        vae.train_vae(m, x_train, epochs=args.timing_epochs, generator=torch.Generator().manual_seed(r), progress=False)
+        vae.fit_vae(m, x_train, num_epochs=args.timing_epochs, generator=lk.utils.make_generator(r), progress=False)
         ours.append(n_img / (time.perf_counter() - t))
         ours_cpu.append(n_img / (time.process_time() - c))
         lk.seed(r)

@@ -1,8 +1,6 @@
 """Widget cases for notebook 04 (see benchmarks/widgets.py): the latent explorer's sliders."""
 
 import numpy as np
-import torch
-
 import lecturekit as lk
 from lecturekit import vae
 from lecturekit.data import mnist_5k
@@ -18,7 +16,7 @@ def _build():
     x, _ = mnist_5k("train", binarize="sample")
     xt, yt = mnist_5k("test", binarize="sample")
     model = vae.VAE(hidden_dim=256, latent_dim=2)
-    vae.train_vae(model, x, epochs=1, progress=False, generator=torch.Generator().manual_seed(0))
+    vae.fit_vae(model, x, num_epochs=1, progress=False, generator=lk.utils.make_generator(0))
     return latent_explorer(model.eval(), xt, yt)
 
 

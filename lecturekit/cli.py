@@ -234,9 +234,9 @@ def _cmd_train(args) -> int:
     recipe = recipes.RECIPES[args.model]
     epochs = args.epochs or recipe.epochs
     print(f"training {args.model}: {recipe.summary}; data {args.data}, epochs {epochs}", flush=True)
-    model, extras, path = recipes.train(args.model, epochs=epochs, data=args.data, device=args.device,
-                                        seed=args.seed, limit=args.limit, root=args.data_dir,
-                                        download=args.download)
+    model, extras, path = recipes.fit_recipe(args.model, num_epochs=epochs, data=args.data, device=args.device,
+                                             seed=args.seed, limit=args.limit, root=args.data_dir,
+                                             download=args.download)
     device = next(model.parameters()).device
     shown = {k: extras[k] for k in ("device", "train_images", "wall_s", "test_elbo", "test_iwae50") if k in extras}
     print(", ".join(f"{k} {v}" for k, v in shown.items()))

@@ -25,12 +25,13 @@ import math
 import torch
 from torch import nn
 
-from .train import fit
-from .utils import check_choice, check_nonnegative_int, check_positive_float, check_positive_int
+from torch.distributions import Normal
 
-__all__ = ["banana", "TARGETS", "HamiltonianVI", "train_hvi", "log_density_grid"]
+from .train import History, fit
+from .utils import check_choice, check_nonnegative_int, check_positive_float, check_positive_int, randn
 
-_LOG_2PI = math.log(2 * math.pi)
+__all__ = ["banana", "TARGETS", "HamiltonianVI", "fit_hvi", "log_density_grid"]
+
 # The banana: z₁ ~ N(0, A²), z₂ | z₁ ~ N(B z₁² − C, S²): a shear of a Gaussian, so Z = 2π A S.
 _A, _B, _C, _S = 1.0, 1.0, 1.0, 0.35
 
@@ -50,33 +51,34 @@ TARGETS = {"banana": (banana, math.log(2 * math.pi * _A * _S))}
 
 
 def _normal_log_prob(x, mean, log_std):
-    return (-0.5 * ((x - mean) * torch.exp(-log_std)) ** 2 - log_std - 0.5 * _LOG_2PI).sum(-1)
+    """log N(x; mean, diag exp(log_std)²), summed over the last axis."""
+    return Normal(mean, log_std.exp(), validate_args=False).log_prob(x).sum(-1)
 
 
 class HamiltonianVI(nn.Module):
-    """q₀ = N(μ, diag σ²) followed by ``num_steps`` learned Hamiltonian steps, on a 2-D target.
+    """q₀ = N(μ, diag σ²) followed by ``num_leapfrog`` learned Hamiltonian steps, on a 2-D target.
 
     Args:
         target: the name of a toy posterior in :data:`TARGETS`.
-        num_steps: T, the number of Hamiltonian steps (0: plain Gaussian VI).
+        num_leapfrog: T, the number of Hamiltonian (leapfrog) steps (0: plain Gaussian VI).
         hidden_dim: width of each reverse model r_t(v | z) (an MLP with one tanh layer).
         step_size: the initial leapfrog step size ε_t.
     """
 
-    def __init__(self, *, target: str = "banana", num_steps: int = 1, hidden_dim: int = 32, step_size: float = 0.1):
+    def __init__(self, *, target: str = "banana", num_leapfrog: int = 1, hidden_dim: int = 32, step_size: float = 0.1):
         super().__init__()
         self.target = check_choice("target", target, tuple(TARGETS))
-        self.num_steps = check_nonnegative_int("num_steps", num_steps)
+        self.num_leapfrog = num_leapfrog = check_nonnegative_int("num_leapfrog", num_leapfrog)
         check_positive_int("hidden_dim", hidden_dim)
         step_size = check_positive_float("step_size", step_size)
         self.log_target, self.log_z = TARGETS[target]
         d = 2
         self.mu = nn.Parameter(torch.zeros(d))
         self.log_std = nn.Parameter(torch.zeros(d))
-        self.log_step = nn.Parameter(torch.full((num_steps, d), math.log(step_size)))
-        self.log_momentum_std = nn.Parameter(torch.zeros(num_steps, d))
+        self.log_step = nn.Parameter(torch.full((num_leapfrog, d), math.log(step_size)))
+        self.log_momentum_std = nn.Parameter(torch.zeros(num_leapfrog, d))
         self.reverse = nn.ModuleList()
-        for _ in range(num_steps):
+        for _ in range(num_leapfrog):
             net = nn.Sequential(nn.Linear(d, hidden_dim), nn.Tanh(), nn.Linear(hidden_dim, 2 * d))
             nn.init.zeros_(net[-1].weight)  # r_t starts equal to q_t = N(0, I)
             nn.init.zeros_(net[-1].bias)
@@ -105,15 +107,15 @@ class HamiltonianVI(nn.Module):
         n = check_positive_int("n", n)
         dev, dt = self.mu.device, self.mu.dtype
 
-        def randn():
-            return torch.randn(n, 2, generator=generator, dtype=dt).to(dev)
+        def noise():
+            return randn((n, 2), generator=generator, device=dev, dtype=dt)
 
-        eps0 = randn()
+        eps0 = noise()
         z = self.mu + self.log_std.exp() * eps0
         log_w = -_normal_log_prob(z, self.mu, self.log_std)
         path = [z]
-        for t in range(self.num_steps):
-            v = self.log_momentum_std[t].exp() * randn()
+        for t in range(self.num_leapfrog):
+            v = self.log_momentum_std[t].exp() * noise()
             log_w = log_w - _normal_log_prob(v, 0.0, self.log_momentum_std[t])
             z, v = self.leapfrog(z, v, t)
             mean, raw = self.reverse[t](z).chunk(2, dim=-1)
@@ -130,19 +132,19 @@ class HamiltonianVI(nn.Module):
         return self(n, generator=generator)[1].mean()
 
 
-def train_hvi(model: HamiltonianVI, *, num_iters: int = 1500, batch_size: int = 256, lr: float = 1e-2,
-              progress: bool | None = None) -> dict:
-    """Maximize :meth:`HamiltonianVI.bound` with Adam through :func:`lecturekit.train.fit`.
+def fit_hvi(model: HamiltonianVI, *, num_steps: int = 1500, batch_size: int = 256, lr: float = 1e-2,
+            generator: torch.Generator | None = None, progress: bool | None = None) -> History:
+    """Maximize :meth:`HamiltonianVI.bound` with Adam for ``num_steps`` optimizer steps of
+    ``batch_size`` draws each (through :func:`lecturekit.train.fit`); ``generator`` draws z₀ and
+    the momenta.
 
     Returns:
-        ``{"loss": [−bound every 10 iterations]}`` (JSON-able).
+        A :class:`~lecturekit.train.History` with the loss (−bound estimate) of every step.
     """
-    num_iters = check_positive_int("num_iters", num_iters)
     batch_size = check_positive_int("batch_size", batch_size)
     opt = torch.optim.Adam(model.parameters(), lr=check_positive_float("lr", lr))
-    history = fit(lambda n: -model.bound(n), opt, lambda: batch_size, num_iters, model=model,
-                  desc=f"HVI T={model.num_steps}", progress=progress)
-    return {"loss": [round(v, 4) for v in history.loss[::10]]}
+    return fit(lambda n: -model.bound(n, generator=generator), opt, lambda: batch_size, num_steps, model=model,
+               desc=f"HVI T={model.num_leapfrog}", progress=progress)
 
 
 def log_density_grid(target: str = "banana", *, lim: tuple[float, float, float, float] = (-3, 3, -2.5, 5),

@@ -37,7 +37,7 @@ from .lapgan import DCGAN
 from .utils import check_choice, check_nonnegative_int, check_positive_int, get_device, make_generator, seeded
 from .vae import VAE
 
-__all__ = ["Recipe", "RECIPES", "DATASETS", "data_dir", "load_data", "train", "trained_path", "load_trained",
+__all__ = ["Recipe", "RECIPES", "DATASETS", "data_dir", "load_data", "fit_recipe", "trained_path", "load_trained",
            "describe"]
 
 DATASETS = ("mnist", "mnist5k")
@@ -62,9 +62,9 @@ def _fit_vae(model, x_train, x_test, *, epochs, seed, progress):
     device = x_train.device  # binarize with a seeded CPU generator, then move back
     x_train = binarize(x_train.cpu(), "sample", seed=seed).to(device)
     x_test = binarize(x_test.cpu(), "sample", seed=seed + 1).to(device)
-    stats = vae.train_vae(model, x_train, epochs=epochs, batch_size=100, lr=1e-3,
+    history = vae.fit_vae(model, x_train, num_epochs=epochs, batch_size=100, lr=1e-3,
                           generator=make_generator(seed), progress=progress, desc="VAE")
-    model.eval()
+    stats = dict(history.info)
     gen = make_generator(seed)  # noise is drawn on the CPU, then moved (lecturekit.utils.randn)
     stats["test_elbo"] = round(vae.mean_bound(model, x_test, num_samples=10, generator=gen), 3)
     stats["test_iwae50"] = round(vae.mean_bound(model, x_test, k=50, generator=gen), 3)
@@ -128,13 +128,13 @@ def trained_path(name: str, data: str = "mnist") -> Path:
     return cache_dir() / "trained" / (_trained_key(name, data) + ".pt")
 
 
-def train(name: str, *, epochs: int | None = None, data: str = "mnist", device: str | torch.device | None = None,
+def fit_recipe(name: str, *, num_epochs: int | None = None, data: str = "mnist", device: str | torch.device | None = None,
           seed: int = 0, limit: int | None = None, root: str | os.PathLike | None = None, download: bool = False,
           progress: bool | None = None) -> tuple[nn.Module, dict, Path]:
     """Train recipe ``name`` and save it where :func:`load_trained` (and the notebooks) look.
 
     Args:
-        epochs: passes over the training images (default: the recipe's).
+        num_epochs: passes over the training images (default: the recipe's).
         data: ``"mnist"`` (full, from ``root``) or ``"mnist5k"`` (offline).
         device: ``"cpu"``, ``"cuda"``, ...; default :func:`lecturekit.utils.get_device`. The model
             and the data both move there.
@@ -145,7 +145,7 @@ def train(name: str, *, epochs: int | None = None, data: str = "mnist", device: 
         checkpoint written.
     """
     recipe = _recipe(name)
-    epochs = recipe.epochs if epochs is None else check_positive_int("epochs", epochs)
+    epochs = recipe.epochs if num_epochs is None else check_positive_int("num_epochs", num_epochs)
     seed = check_nonnegative_int("seed", seed)
     device = get_device(None if device is None else str(device))
     x_train, x_test = load_data(data, root=root, download=download)
@@ -170,7 +170,7 @@ def _jsonable(v) -> bool:
 
 
 def load_trained(name: str, *, data: str | None = None, device: str | torch.device | None = None):
-    """The full-scale ``name`` saved by :func:`train` (``lecturekit train``), or None if there is none.
+    """The full-scale ``name`` saved by :func:`fit_recipe` (``lecturekit train``), or None if there is none.
 
     With ``data=None`` the full-MNIST model is preferred, then the ``mnist5k`` one. A checkpoint
     that no longer fits the current code is ignored (None), never half-loaded.

@@ -1,18 +1,22 @@
-"""Variational autoencoders: the reparametrized ELBO, the IWAE bound and active units.
+r"""Variational autoencoders: the reparametrized ELBO, the IWAE bound and active units.
 
 The model of Kingma & Welling (2014): a prior p(z) = N(0, I), a decoder p_θ(x | z) (Bernoulli
-for binary images, Gaussian for grey levels) and an encoder q_φ(z | x) = N(μ(x), diag σ²(x)).
-For every image the evidence splits into the bound and a gap,
+for binary images, Gaussian for grey levels) and an encoder q_β(z | x) = N(μ(x), diag σ²(x))
+with variational parameters β (the slides' letter). For every image the evidence splits into the
+bound and a gap,
 
-    log p(x | θ) = L(θ, φ, x) + KL(q_φ(z | x) ‖ p(z | x, θ)),
-    L = E_q[log p(x | z)] − β KL(q_φ(z | x) ‖ p(z))       (β = 1 is the ELBO),
+    log p(x | θ) = L(θ, β, x) + KL(q_β(z | x) ‖ p(z | x, θ)),
+    L(θ, β, x) = E_q[log p_θ(x | z)] − KL(q_β(z | x) ‖ p(z)),
 
 and the reparametrization z = μ(x) + σ(x) ⊙ ε, ε ~ N(0, I), gives an unbiased gradient of the
-Monte Carlo estimate of the first term. The KL to the prior is analytic. :func:`iwae_bound` is
-the importance-weighted bound L_k of Burda et al. (2016), L_1 = ELBO ≤ L_k ≤ L_{k+1} ≤ log p(x).
+Monte Carlo estimate of the first term. The KL to the prior is analytic. A β-VAE weights the KL
+by λ (``kl_weight``); only λ = 1 is a bound on log p(x). :func:`iwae_bound` is the
+importance-weighted bound L_k of Burda et al. (2016), L_1 = ELBO ≤ L_k ≤ L_{k+1} ≤ log p(x).
 
 The encoder's log-variance is soft-clamped to (−10, 10) (``b tanh(raw / b)``): positive,
 bounded variance with a gradient everywhere, so a bad batch cannot overflow exp(log σ²).
+What notebook 04 claims about trained models, and the thresholds it checks, are in
+:mod:`lecturekit.vae_claims`.
 
 References:
     Kingma & Welling (2014). Auto-encoding variational Bayes. ICLR.
@@ -32,19 +36,31 @@ from torch import nn
 from torch.distributions import Bernoulli, Independent, Normal
 
 from .nn import mlp
-from .train import Batches, evaluating, fit
-from .utils import check_choice, check_images, check_positive_float, check_positive_int
+from .train import Batches, History, evaluating, fit
+from .utils import (bernoulli, check_choice, check_positive_float, check_positive_int, check_tensor, randn)
 
-__all__ = ["VAE", "kl_to_prior", "elbo", "iwae_bound", "mean_bound", "active_units", "train_vae",
-           "latent_grid", "shift_images", "shift_nll", "LOGVAR_BOUND"]
+__all__ = ["VAE", "Encoding", "kl_to_prior", "elbo", "iwae_bound", "mean_bound", "active_units", "fit_vae",
+           "latent_grid", "shift_images", "shift_nll", "shift_bound", "LOGVAR_BOUND"]
 
 #: |log σ²| of the encoder stays below this (soft clamp).
 LOGVAR_BOUND = 10.0
-_LOG_2PI = math.log(2 * math.pi)
+_PIXEL_HINT = "a Bernoulli likelihood needs pixels in [0, 1]: divide 0-255 pixels by 255"
+
+
+class Encoding(Independent):
+    r"""q_β(z | x) = N(μ(x), diag σ²(x)): a ``torch.distributions`` diagonal Gaussian that also
+    keeps log σ² (``logvar``). It unpacks as ``mu, logvar = model.encode(x)``."""
+
+    def __init__(self, mu: torch.Tensor, logvar: torch.Tensor):
+        super().__init__(Normal(mu, (0.5 * logvar).exp(), validate_args=False), 1, validate_args=False)
+        self.logvar = logvar
+
+    def __iter__(self):
+        return iter((self.mean, self.logvar))
 
 
 class VAE(nn.Module):
-    """An MLP VAE: q_φ(z | x) = N(μ(x), diag σ²(x)), p(z) = N(0, I), p_θ(x | z) Bernoulli or Gaussian.
+    """An MLP VAE: q_β(z | x) = N(μ(x), diag σ²(x)), p(z) = N(0, I), p_θ(x | z) Bernoulli or Gaussian.
 
     Args:
         image_shape: (H, W) of the (N, 1, H, W) images it models.
@@ -59,13 +75,15 @@ class VAE(nn.Module):
     >>> model = VAE(latent_dim=2, hidden_dim=16)
     >>> model.sample(3).shape
     torch.Size([3, 1, 28, 28])
+    >>> model.encode(torch.zeros(3, 1, 28, 28)).rsample().shape
+    torch.Size([3, 2])
     """
 
     def __init__(self, *, image_shape: Sequence[int] = (28, 28), hidden_dim: int = 400, latent_dim: int = 20,
                  likelihood: str = "bernoulli", min_std: float = 0.01, init_std: float = 0.2):
         super().__init__()
-        if len(image_shape) != 2:
-            raise ValueError(f"image_shape must be (H, W), got {tuple(image_shape)}")
+        if not isinstance(image_shape, Sequence) or len(image_shape) != 2:
+            raise ValueError(f"image_shape must be (H, W), got {image_shape!r}")
         self.image_shape = (check_positive_int("image_shape[0]", image_shape[0]),
                             check_positive_int("image_shape[1]", image_shape[1]))
         self.hidden_dim = check_positive_int("hidden_dim", hidden_dim)
@@ -82,24 +100,31 @@ class VAE(nn.Module):
             # the inverse of softplus at init_std − min_std
             self.raw_std = nn.Parameter(torch.tensor(math.log(math.expm1(init_std - self.min_std))))
 
-    # -- q_φ(z | x) --------------------------------------------------------------------------
-    def flatten(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
-        """Check (N, 1, H, W) images of this model's size and flatten them to (N, H·W)."""
-        check_images(name, x, size=self.image_shape)
+    # -- argument checks (public entry points only) ----------------------------------------------
+    def check_images(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
+        """Check images (N, 1, H, W) for this model: its size and dtype, finite, and pixels in
+        [0, 1] for the Bernoulli likelihood. Returns them flattened to (N, H·W)."""
+        bernoulli_pixels = self.likelihood == "bernoulli"
+        check_tensor(name, x, shape=(None, 1, *self.image_shape), model=self, low=0.0 if bernoulli_pixels else None,
+                     high=1.0 if bernoulli_pixels else None, hint=_PIXEL_HINT if bernoulli_pixels else "")
         return x.reshape(x.shape[0], self.input_dim)
 
-    def _encode_flat(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, raw = self.encoder(x).chunk(2, dim=-1)
+    flatten = check_images
+
+    # -- q_β(z | x) ----------------------------------------------------------------------------
+    def _moments(self, xf: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(μ, log σ²) for flat images (N, H·W), unchecked: the training path."""
+        mu, raw = self.encoder(xf).chunk(2, dim=-1)
         return mu, LOGVAR_BOUND * torch.tanh(raw / LOGVAR_BOUND)
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(μ(x), log σ²(x)), each (N, latent_dim), for images x (N, 1, H, W)."""
-        return self._encode_flat(self.flatten(x))
+    def encode(self, x: torch.Tensor) -> Encoding:
+        """q_β(z | x) = N(μ(x), diag σ²(x)) for images x (N, 1, H, W): a distribution with ``mean``,
+        ``stddev``, ``logvar``, ``rsample`` and ``log_prob`` (over the last axis of z)."""
+        return Encoding(*self._moments(self.check_images(x)))
 
-    def q(self, x: torch.Tensor) -> Independent:
-        """q_φ(z | x) = N(μ(x), diag σ²(x)) as a distribution with ``rsample`` and ``log_prob``."""
-        mu, logvar = self.encode(x)
-        return Independent(Normal(mu, (0.5 * logvar).exp(), validate_args=False), 1)
+    def q(self, x: torch.Tensor) -> Encoding:
+        """The same as :meth:`encode`: q_β(z | x) as the slides write it."""
+        return self.encode(x)
 
     def prior(self, *, device=None, dtype=None) -> Independent:
         """p(z) = N(0, I)."""
@@ -115,14 +140,6 @@ class VAE(nn.Module):
             raise AttributeError("std is defined for the Gaussian decoder only")
         return self.min_std + F.softplus(self.raw_std)
 
-    def log_px(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """log p_θ(x | z), summed over pixels: x (N, D) flat, z (..., N, latent_dim) -> (..., N)."""
-        out = self.decoder(z)
-        if self.likelihood == "bernoulli":
-            return -F.binary_cross_entropy_with_logits(out, x.expand_as(out), reduction="none").sum(-1)
-        std = self.std
-        return -0.5 * (((x - out) / std) ** 2).sum(-1) - self.input_dim * (std.log() + 0.5 * _LOG_2PI)
-
     def p_x(self, z: torch.Tensor) -> Independent:
         """p_θ(x | z) over flat images (..., H·W) as a distribution."""
         out = self.decoder(z)
@@ -130,11 +147,13 @@ class VAE(nn.Module):
             return Independent(Bernoulli(logits=out, validate_args=False), 1)
         return Independent(Normal(out, self.std.expand_as(out), validate_args=False), 1)
 
+    def log_px(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """log p_θ(x | z), summed over pixels: x (N, D) flat, z (..., N, latent_dim) -> (..., N)."""
+        return self.p_x(z).log_prob(x)
+
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """The mean image E[x | z] (N, 1, H, W) for latents z (N, latent_dim)."""
-        if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"z must be a tensor of shape (N, {self.latent_dim}), got "
-                             f"{tuple(getattr(z, 'shape', ()))}")
+        check_tensor("z", z, shape=(None, self.latent_dim), model=self)
         out = self.decoder(z)
         mean = torch.sigmoid(out) if self.likelihood == "bernoulli" else out
         return mean.reshape(-1, 1, *self.image_shape)
@@ -143,86 +162,92 @@ class VAE(nn.Module):
         """n images from z ~ p(z): the decoder means (``mean=True``) or draws x ~ p_θ(x | z)."""
         n = check_positive_int("n", n)
         ref = next(self.parameters())
-        z = torch.randn(n, self.latent_dim, generator=generator, dtype=ref.dtype).to(ref.device)
+        z = randn((n, self.latent_dim), generator=generator, device=ref.device, dtype=ref.dtype)
         m = self.decode(z)
         if mean:
             return m
         if self.likelihood == "bernoulli":
-            u = torch.rand(m.shape, generator=generator, dtype=m.dtype).to(m.device)
-            return (u < m).to(m.dtype)
-        return m + self.std * torch.randn(m.shape, generator=generator, dtype=m.dtype).to(m.device)
+            return bernoulli(m, generator=generator)
+        return m + self.std * randn(m.shape, generator=generator, device=m.device, dtype=m.dtype)
 
 
 def kl_to_prior(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    r"""KL(N(μ, diag σ²) ‖ N(0, I)) = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²), over the last axis."""
+    r"""KL(N(μ, diag σ²) ‖ N(0, I)) = ½ Σ_j (μ_j² + σ_j² − 1 − log σ_j²), over the last axis.
+
+    The closed form of ``torch.distributions.kl_divergence`` for these two Gaussians (tested
+    against it), written out because the lecture derives it.
+    """
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
 
 
-def _noise(shape, like: torch.Tensor, generator):
-    if generator is None:
-        return torch.randn(shape, device=like.device, dtype=like.dtype)
-    return torch.randn(shape, generator=generator, dtype=like.dtype).to(like.device)
+def _codes(mu, logvar, num, generator):
+    eps = randn((num, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + (0.5 * logvar).exp() * eps
 
 
-def elbo(model: VAE, x: torch.Tensor, *, num_samples: int = 1, beta: float = 1.0,
+def _elbo(model: VAE, xf: torch.Tensor, num_samples: int, kl_weight: float, generator) -> torch.Tensor:
+    mu, logvar = model._moments(xf)
+    z = _codes(mu, logvar, num_samples, generator)
+    return model.log_px(xf, z).mean(0) - kl_weight * kl_to_prior(mu, logvar)
+
+
+def _iwae(model: VAE, xf: torch.Tensor, k: int, generator) -> torch.Tensor:
+    mu, logvar = model._moments(xf)
+    q = Encoding(mu, logvar)
+    z = _codes(mu, logvar, k, generator)
+    log_w = model.log_px(xf, z) + model.prior(dtype=z.dtype).log_prob(z) - q.log_prob(z)
+    return torch.logsumexp(log_w, dim=0) - math.log(k)
+
+
+def elbo(model: VAE, x: torch.Tensor, *, num_samples: int = 1, kl_weight: float = 1.0,
          generator: torch.Generator | None = None) -> torch.Tensor:
-    r"""L(θ, φ, β, x) = (1/S) Σ_s log p_θ(x | μ + σ ⊙ ε_s) − β KL(q_φ(z | x) ‖ p(z)), per image.
+    r"""L = (1/S) Σ_s log p_θ(x | μ + σ ⊙ ε_s) − λ KL(q_β(z | x) ‖ p(z)), per image.
 
     The reconstruction term is an S-sample reparametrized Monte Carlo estimate; the KL to the
     prior is analytic (Kingma & Welling 2014, eq. 10).
 
     Args:
         model: a :class:`VAE`.
-        x: images (N, 1, H, W) of the model's size.
+        x: images (N, 1, H, W) of the model's size (pixels in [0, 1] for a Bernoulli decoder).
         num_samples: S, the number of ε draws per image.
-        beta: weight of the KL (β = 1: the evidence lower bound).
+        kl_weight: λ, the weight of the KL (λ = 1: the evidence lower bound; λ > 1: a β-VAE).
         generator: for the ε draws.
 
     Returns:
-        (N,) bounds in nats.
+        (N,) values in nats.
     """
-    xf = model.flatten(x)
+    xf = model.check_images(x)
     num_samples = check_positive_int("num_samples", num_samples)
-    beta = check_positive_float("beta", beta, allow_zero=True)
-    mu, logvar = model._encode_flat(xf)
-    eps = _noise((num_samples, *mu.shape), mu, generator)
-    z = mu + (0.5 * logvar).exp() * eps
-    return model.log_px(xf, z).mean(0) - beta * kl_to_prior(mu, logvar)
+    kl_weight = check_positive_float("kl_weight", kl_weight, allow_zero=True)
+    return _elbo(model, xf, num_samples, kl_weight, generator)
 
 
 def iwae_bound(model: VAE, x: torch.Tensor, k: int = 5, *, generator: torch.Generator | None = None) -> torch.Tensor:
-    r"""L_k = log (1/k) Σ_i p_θ(x, z_i) / q_φ(z_i | x), z_i ~ q_φ(z | x), per image (logsumexp).
+    r"""L_k = log (1/k) Σ_i p_θ(x, z_i) / q_β(z_i | x), z_i ~ q_β(z | x), per image (logsumexp).
 
-    L_1 is the single-sample ELBO estimator; E[L_k] rises with k towards log p(x)
-    (Burda et al. 2016, Theorem 1).
+    L_1 is the single-sample ELBO estimator; E[L_k] rises with k, and tends to log p(x) as
+    k → ∞ when p(x, z) / q(z | x) is bounded (Burda et al. 2016, Theorem 1).
 
     Returns:
         (N,) bounds in nats.
     """
-    xf = model.flatten(x)
-    k = check_positive_int("k", k)
-    mu, logvar = model._encode_flat(xf)
-    eps = _noise((k, *mu.shape), mu, generator)
-    z = mu + (0.5 * logvar).exp() * eps
-    # log p(z) − log q(z | x): the 2π terms cancel; (z − μ)/σ = ε.
-    log_w = model.log_px(xf, z) + (-0.5 * z.pow(2) + 0.5 * eps.pow(2) + 0.5 * logvar).sum(-1)
-    return torch.logsumexp(log_w, dim=0) - math.log(k)
+    xf = model.check_images(x)
+    return _iwae(model, xf, check_positive_int("k", k), generator)
 
 
 def mean_bound(model: VAE, x: torch.Tensor, *, k: int | None = None, num_samples: int = 1, batch_size: int = 250,
                generator: torch.Generator | None = None) -> float:
     """The mean over images of :func:`elbo` (``k=None``) or of :func:`iwae_bound` with ``k``, in
     nats per image, computed in eval mode under ``no_grad`` in batches."""
+    xf = model.check_images(x)
     batch_size = check_positive_int("batch_size", batch_size)
+    num_samples = check_positive_int("num_samples", num_samples)
     if k is not None:
         k = check_positive_int("k", k)
-    model.flatten(x)
     total = 0.0
     with evaluating(model):
-        for i in range(0, x.shape[0], batch_size):
-            xb = x[i : i + batch_size]
-            b = (elbo(model, xb, num_samples=num_samples, generator=generator) if k is None
-                 else iwae_bound(model, xb, k, generator=generator))
+        for xb in xf.split(batch_size):
+            b = _elbo(model, xb, num_samples, 1.0, generator) if k is None else _iwae(model, xb, k, generator)
             total += float(b.sum())
     return total / x.shape[0]
 
@@ -235,57 +260,57 @@ def active_units(model: VAE, x: torch.Tensor, *, threshold: float = 1e-2) -> tup
     """
     check_positive_float("threshold", threshold)
     with evaluating(model):
-        mu, _ = model.encode(x)
+        mu = model.encode(x).mean
     activity = mu.var(0, unbiased=False) if mu.shape[0] > 1 else torch.zeros_like(mu[0])
     return int((activity > threshold).sum()), activity
 
 
-def _neg_elbo_mean(model: VAE, x: torch.Tensor, beta: float) -> torch.Tensor:
-    """−mean of the one-sample :func:`elbo` over a batch, with fused sums (the training loss)."""
-    xf = x.reshape(x.shape[0], model.input_dim)
-    mu, logvar = model._encode_flat(xf)
-    z = mu + (0.5 * logvar).exp() * torch.randn_like(mu)
-    out = model.decoder(z)
+def _neg_elbo_mean(model: VAE, xf: torch.Tensor, kl_weight: float, generator=None) -> torch.Tensor:
+    """−mean of the one-sample :func:`elbo` over a batch of flat images, with fused sums (the training loss)."""
+    mu, logvar = model._moments(xf)
+    out = model.decoder(_codes(mu, logvar, 1, generator)[0])
     if model.likelihood == "bernoulli":
         rec = F.binary_cross_entropy_with_logits(out, xf, reduction="sum")
     else:
-        std = model.std
-        rec = 0.5 * (((xf - out) / std) ** 2).sum() + xf.numel() * (std.log() + 0.5 * _LOG_2PI)
-    return (rec + beta * kl_to_prior(mu, logvar).sum()) / x.shape[0]
+        rec = -Normal(out, model.std, validate_args=False).log_prob(xf).sum()
+    return (rec + kl_weight * kl_to_prior(mu, logvar).sum()) / xf.shape[0]
 
 
-def train_vae(model: VAE, x: torch.Tensor, *, epochs: int = 10, batch_size: int = 128, lr: float = 1e-3,
-              objective: str = "elbo", k: int = 5, beta: float = 1.0, generator: torch.Generator | None = None,
-              desc: str = "VAE", progress: bool | None = None) -> dict:
+def fit_vae(model: VAE, x: torch.Tensor, *, num_epochs: int = 10, batch_size: int = 128, lr: float = 1e-3,
+            objective: str = "elbo", k: int = 5, kl_weight: float = 1.0, generator: torch.Generator | None = None,
+            desc: str = "VAE", progress: bool | None = None) -> History:
     """Fit ``model`` to images ``x`` with Adam through :func:`lecturekit.train.fit`.
 
     Args:
+        x: training images (N, 1, H, W) of the model's size (checked once, here).
+        num_epochs, batch_size, lr: passes over ``x``, minibatch size, Adam's learning rate.
         objective: ``"elbo"`` (maximize :func:`elbo`, one ε per image) or ``"iwae"`` (maximize
             :func:`iwae_bound` with ``k`` samples).
-        epochs, batch_size, lr: passes over ``x``, minibatch size, Adam's learning rate.
-        generator: shuffles the minibatches.
+        kl_weight: λ of the ELBO objective (1: the bound).
+        generator: shuffles the minibatches and draws ε.
 
     Returns:
-        ``{"epoch_loss": [mean −bound per epoch], "seconds": s, "images_per_s": r}`` (JSON-able).
+        A :class:`~lecturekit.train.History`: the loss (−bound) of every step, and in ``info``
+        ``epoch_loss`` (the mean per epoch), ``seconds`` and ``images_per_s``.
     """
-    xf = model.flatten(x)
-    epochs = check_positive_int("epochs", epochs)
+    xf = model.check_images(x)
+    num_epochs = check_positive_int("num_epochs", num_epochs)
     check_choice("objective", objective, ("elbo", "iwae"))
     k = check_positive_int("k", k)
-    batches = Batches(x, batch_size=batch_size, shuffle=True, generator=generator)
-    del xf
+    kl_weight = check_positive_float("kl_weight", kl_weight, allow_zero=True)
+    batches = Batches(xf, batch_size=batch_size, shuffle=True, generator=generator)
     opt = torch.optim.Adam(model.parameters(), lr=check_positive_float("lr", lr))
 
     def loss_fn(xb):
         if objective == "elbo":
-            return _neg_elbo_mean(model, xb, beta)
-        return -iwae_bound(model, xb, k).mean()
+            return _neg_elbo_mean(model, xb, kl_weight, generator)
+        return -_iwae(model, xb, k, generator).mean()
 
-    steps = epochs * len(batches)
-    history = fit(loss_fn, opt, batches, steps, model=model, desc=desc, progress=progress)
-    per_epoch = torch.tensor(history.loss).reshape(epochs, len(batches)).mean(1)
-    return {"epoch_loss": [round(float(v), 4) for v in per_epoch], "seconds": history.seconds,
-            "images_per_s": epochs * x.shape[0] / history.seconds}
+    history = fit(loss_fn, opt, batches, num_epochs * len(batches), model=model, desc=desc, progress=progress)
+    per_epoch = torch.tensor(history.loss).reshape(num_epochs, len(batches)).mean(1)
+    history.info.update({"epoch_loss": [round(float(v), 4) for v in per_epoch], "seconds": history.seconds,
+                         "images_per_s": num_epochs * x.shape[0] / history.seconds})
+    return history
 
 
 def latent_grid(n: int = 20, *, lo: float = 0.05, hi: float = 0.95, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -303,7 +328,9 @@ def latent_grid(n: int = 20, *, lo: float = 0.05, hi: float = 0.95, dtype: torch
 
 def shift_images(x: torch.Tensor, tau: int) -> torch.Tensor:
     """Images (N, 1, H, W) moved ``tau`` pixels to the right (left if negative), zeros shifted in."""
-    check_images("x", x)
+    check_tensor("x", x, ndim=4)
+    if x.shape[1] != 1:
+        raise ValueError(f"x must have shape (N, 1, H, W), got {tuple(x.shape)}")
     if not isinstance(tau, int) or isinstance(tau, bool):
         raise TypeError(f"tau must be an integer number of pixels, got {tau!r}")
     if tau == 0:
@@ -317,11 +344,35 @@ def shift_images(x: torch.Tensor, tau: int) -> torch.Tensor:
     return out
 
 
+def _check_taus(taus) -> list[int]:
+    taus = list(taus)
+    if not taus or not all(isinstance(t, int) and not isinstance(t, bool) for t in taus):
+        raise TypeError(f"taus must be a non-empty sequence of integer shifts, got {taus!r}")
+    return taus
+
+
 def shift_nll(model: VAE, x: torch.Tensor, taus: Sequence[int]) -> torch.Tensor:
-    r"""−log p_θ(x_τ | z = μ(x)) for each shift τ: the code of the unshifted image scoring shifted
-    copies of it. Returns (len(taus), N) nats; τ = 0 is the reconstruction."""
-    model.flatten(x)
+    r"""−log p_θ(x_τ | z = μ(x)) for each shift τ: the code of the *unshifted* image scoring shifted
+    copies of it (a reconstruction error, not the model's density of x_τ; see :func:`shift_bound`).
+    Returns (len(taus), N) nats; τ = 0 is the reconstruction."""
+    model.check_images(x)
+    taus = _check_taus(taus)
     with evaluating(model):
-        mu, _ = model.encode(x)
-        rows = [-model.log_px(model.flatten(shift_images(x, int(t))), mu) for t in taus]
+        mu = model._moments(model.check_images(x))[0]
+        rows = [-model.log_px(shift_images(x, t).reshape(x.shape[0], -1), mu) for t in taus]
+    return torch.stack(rows)
+
+
+def shift_bound(model: VAE, x: torch.Tensor, taus: Sequence[int], *, k: int = 50,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    r"""L_k(x_τ) for each shift τ: the model's own bound on log p(x_τ), with x_τ re-encoded.
+
+    This is the slide's question, how far log p(x_τ) moves from log p(x) for a small shift τ, in
+    the model's terms (IWAE with ``k`` samples, a lower bound that tightens with k). Returns
+    (len(taus), N) nats."""
+    model.check_images(x)
+    taus = _check_taus(taus)
+    k = check_positive_int("k", k)
+    with evaluating(model):
+        rows = [_iwae(model, shift_images(x, t).reshape(x.shape[0], -1), k, generator) for t in taus]
     return torch.stack(rows)

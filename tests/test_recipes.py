@@ -47,8 +47,8 @@ def test_train_command_writes_the_checkpoint_the_notebook_loads(tmp_cache):
 def test_load_trained_is_none_without_a_checkpoint_and_prefers_full_mnist(tmp_cache, fake_mnist):
     assert recipes.load_trained("vae") is None
     torch.manual_seed(0)
-    recipes.train("vae", epochs=1, data="mnist5k", limit=100, progress=False)
-    recipes.train("vae", epochs=1, data="mnist", root=tmp_cache / "mnist", download=True, progress=False)
+    recipes.fit_recipe("vae", num_epochs=1, data="mnist5k", limit=100, progress=False)
+    recipes.fit_recipe("vae", num_epochs=1, data="mnist", root=tmp_cache / "mnist", download=True, progress=False)
     _, extras = recipes.load_trained("vae")
     assert extras["data"] == "mnist" and extras["train_images"] == 12  # the generated IDX files
     assert recipes.load_trained("vae", data="mnist5k")[1]["train_images"] == 100
@@ -68,7 +68,7 @@ def test_the_key_follows_the_model_code_and_data(tmp_cache):
 
 
 def test_dcgan_recipe_trains_and_reloads(tmp_cache):
-    model, extras, _ = recipes.train("dcgan", epochs=1, data="mnist5k", limit=128, progress=False)
+    model, extras, _ = recipes.fit_recipe("dcgan", num_epochs=1, data="mnist5k", limit=128, progress=False)
     assert extras["steps"] == 2 and math.isfinite(extras["final_d_loss"])
     again, _ = recipes.load_trained("dcgan")
     z = torch.randn(4, 32)
@@ -77,7 +77,7 @@ def test_dcgan_recipe_trains_and_reloads(tmp_cache):
 
 
 def test_train_moves_model_and_data_to_the_device(tmp_cache, device):
-    model, extras, _ = recipes.train("vae", epochs=1, data="mnist5k", limit=200, device=device, progress=False)
+    model, extras, _ = recipes.fit_recipe("vae", num_epochs=1, data="mnist5k", limit=200, device=device, progress=False)
     assert all(p.device.type == device.type for p in model.parameters())
     assert extras["device"].startswith(device.type)
     # the checkpoint itself is device-free: it loads on the CPU

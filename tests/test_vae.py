@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lecturekit import vae
+from lecturekit.train import History
 from lecturekit.frey import FREY_FILE, frey_faces
 
 
@@ -60,7 +61,7 @@ def test_elbo_is_log_px_minus_posterior_kl_on_linear_gaussian():
     lp = log_px_exact(m, x)
     with torch.no_grad():
         est = vae.elbo(m, x, num_samples=100_000)
-        mu, logvar = m.encode(x)
+        mu, logvar = m.encode(x)  # q unpacks as (μ, log σ²)
         w, b, s2 = m.decoder.weight, m.decoder.bias, m.std**2
         prec = torch.eye(2, dtype=torch.float64) + w.T @ w / s2
         cov = torch.linalg.inv(prec)
@@ -110,10 +111,8 @@ def test_distributions_agree_with_fast_path():
     assert torch.allclose(m.log_px(xf, z), m.p_x(z).log_prob(xf))
     mg = small(likelihood="gaussian")
     assert torch.allclose(mg.log_px(xf, z), mg.p_x(z).log_prob(xf))
-    torch.manual_seed(0)
-    a = vae._neg_elbo_mean(m, x, 1.0)
-    torch.manual_seed(0)
-    b = -vae.elbo(m, x).mean()
+    a = vae._neg_elbo_mean(m, xf, 1.0, torch.Generator().manual_seed(0))
+    b = -vae.elbo(m, x, generator=torch.Generator().manual_seed(0)).mean()
     assert float(a.detach()) == pytest.approx(float(b.detach()), rel=1e-10)
 
 
@@ -123,7 +122,7 @@ def test_extreme_inputs_stay_finite(likelihood):
     x = torch.cat([torch.zeros(2, 1, 4, 3), torch.ones(2, 1, 4, 3)]).double()
     with torch.no_grad():
         m.encoder[-1].bias.fill_(1e6)  # huge log-variances (and means)
-    _, logvar = m.encode(x)
+    logvar = m.encode(x).logvar
     assert float(logvar.detach().max()) <= vae.LOGVAR_BOUND
     for value in (vae.elbo(m, x, num_samples=3), vae.iwae_bound(m, x, 5)):
         assert torch.isfinite(value).all()
@@ -140,14 +139,17 @@ def test_training_improves_the_bound_and_active_units():
     m = vae.VAE(image_shape=(4, 3), hidden_dim=16, latent_dim=3)
     x = x.float()
     before = vae.mean_bound(m, x, num_samples=5)
-    stats = vae.train_vae(m, x, epochs=15, batch_size=50, lr=1e-2, generator=torch.Generator().manual_seed(0),
+    history = vae.fit_vae(m, x, num_epochs=15, batch_size=50, lr=1e-2, generator=torch.Generator().manual_seed(0),
                           progress=False)
+    assert isinstance(history, History) and len(history.loss) == 15 * 4
+    stats = history.info
     assert len(stats["epoch_loss"]) == 15 and stats["epoch_loss"][-1] < stats["epoch_loss"][0]
+    assert stats["seconds"] == history.seconds > 0 and stats["images_per_s"] > 0
     assert vae.mean_bound(m, x, num_samples=5) > before
-    iw = vae.train_vae(m, x, epochs=1, objective="iwae", k=3, progress=False)
-    assert math.isfinite(iw["epoch_loss"][0])
+    iw = vae.fit_vae(m, x, num_epochs=1, objective="iwae", k=3, progress=False)
+    assert math.isfinite(iw.info["epoch_loss"][0])
     count, activity = vae.active_units(m, x)
-    mu = m.encode(x)[0].detach()
+    mu = m.encode(x).mean.detach()
     assert torch.allclose(activity, mu.var(0, unbiased=False))
     assert count == int((activity > 1e-2).sum())
 
@@ -173,7 +175,7 @@ def test_shift_images_and_shift_nll():
     m = small(image_shape=(3, 4), likelihood="gaussian")
     nll = vae.shift_nll(m, x, [0, 1])
     with torch.no_grad():
-        mu = m.encode(x)[0]
+        mu = m.encode(x).mean
         ref = -m.p_x(mu).log_prob(vae.shift_images(x, 1).reshape(1, -1))
     assert nll.shape == (2, 1) and float(nll[1, 0]) == pytest.approx(float(ref[0]))
 
@@ -197,7 +199,11 @@ def test_bad_arguments_name_the_argument():
     with pytest.raises(ValueError, match="z must"):
         m.decode(torch.zeros(3, 5))
     with pytest.raises(ValueError, match="objective"):
-        vae.train_vae(m, images(2), objective="wake-sleep")
+        vae.fit_vae(m, images(2), objective="wake-sleep")
+    with pytest.raises(ValueError, match="num_epochs"):
+        vae.fit_vae(m, images(2), num_epochs=0)
+    with pytest.raises(ValueError, match="kl_weight"):
+        vae.elbo(m, images(2), kl_weight=-1.0)
 
 
 def test_moves_to_device(device):
@@ -286,3 +292,103 @@ def test_gaussian_decoder_starts_at_init_std_and_rejects_bad_std():
     assert small(likelihood="gaussian", init_std=0.3).std.item() == pytest.approx(0.3)
     with pytest.raises(ValueError, match="init_std"):
         small(likelihood="gaussian", init_std=0.005)
+
+
+# --------------------------------------------------------------------------- the encoder is a distribution
+
+
+def test_encode_returns_q_as_a_distribution():
+    m = small()
+    x = images(4)
+    q = m.encode(x)
+    assert isinstance(q, torch.distributions.Independent) and q.event_shape == (2,) and q.batch_shape == (4,)
+    mu, logvar = q  # unpacks as (μ, log σ²), as the exercises use it
+    assert torch.equal(mu, q.mean) and torch.allclose(q.stddev, (0.5 * logvar).exp())
+    z = q.rsample((3,))
+    ref = torch.distributions.Normal(mu, (0.5 * logvar).exp()).log_prob(z).sum(-1)
+    assert torch.allclose(q.log_prob(z), ref)
+    assert torch.equal(m.q(x).mean, q.mean)
+    # the KL closed form is torch's kl_divergence between q and the prior
+    assert torch.allclose(vae.kl_to_prior(mu, logvar), torch.distributions.kl_divergence(q, m.prior()))
+
+
+def test_iwae_log_weights_use_the_distributions():
+    """L_k from the distributions' log_prob, by hand, equals iwae_bound with the same draws."""
+    m = small(likelihood="gaussian")
+    x = images(3, binary=False)
+    q = m.encode(x)
+    eps = torch.randn(7, 3, 2, generator=torch.Generator().manual_seed(9), dtype=torch.float64)
+    z = q.mean + q.stddev * eps
+    log_w = m.p_x(z).log_prob(x.reshape(3, -1)) + m.prior().log_prob(z) - q.log_prob(z)
+    ref = torch.logsumexp(log_w, 0) - math.log(7)
+    got = vae.iwae_bound(m, x, 7, generator=torch.Generator().manual_seed(9))
+    assert torch.allclose(got, ref)
+
+
+def test_kl_weight_scales_only_the_kl():
+    m = small()
+    x = images(5)
+    a = vae.elbo(m, x, generator=torch.Generator().manual_seed(1))
+    b = vae.elbo(m, x, kl_weight=3.0, generator=torch.Generator().manual_seed(1))
+    mu, logvar = m.encode(x)
+    assert torch.allclose(a - b, 2.0 * vae.kl_to_prior(mu, logvar))
+
+
+# --------------------------------------------------------------------------- bad input at the entry points (#18)
+
+
+def test_unscaled_pixels_are_refused_for_a_bernoulli_likelihood():
+    m = vae.VAE(latent_dim=2, hidden_dim=8)
+    x = torch.randint(0, 256, (3, 1, 28, 28)).float()
+    for call in (lambda: vae.elbo(m, x), lambda: vae.iwae_bound(m, x, 3), lambda: vae.mean_bound(m, x),
+                 lambda: vae.fit_vae(m, x, num_epochs=1), lambda: m.encode(x)):
+        with pytest.raises(ValueError, match=r"x must hold values in \[0.0, 1.0\].*divide 0-255 pixels by 255"):
+            call()
+    # a Gaussian decoder models any real grey levels
+    g = vae.VAE(latent_dim=2, hidden_dim=8, likelihood="gaussian")
+    assert torch.isfinite(vae.elbo(g, x)).all()
+
+
+def test_nan_inputs_are_refused():
+    m = small()
+    x = images(3)
+    x[1, 0, 2, 1] = float("nan")
+    for call in (lambda: vae.elbo(m, x), lambda: vae.iwae_bound(m, x), lambda: vae.fit_vae(m, x),
+                 lambda: vae.mean_bound(m, x, k=3), lambda: vae.shift_bound(m, x, [0, 1])):
+        with pytest.raises(ValueError, match="x must hold finite values"):
+            call()
+    with pytest.raises(ValueError, match="z must hold finite values"):
+        m.decode(torch.full((2, 2), float("nan"), dtype=torch.float64))
+
+
+def test_float64_input_to_a_float32_model_says_what_to_call():
+    m = vae.VAE(image_shape=(4, 3), hidden_dim=8, latent_dim=2)
+    with pytest.raises(TypeError, match=r"x is float64 but the model is float32; call model.double\(\) or x.float\(\)"):
+        vae.elbo(m, images(2))
+    with pytest.raises(TypeError, match="z is float64"):
+        m.decode(torch.zeros(2, 2, dtype=torch.float64))
+    with pytest.raises(TypeError, match="x must be a torch.Tensor.*torch.as_tensor"):
+        vae.elbo(m, np.zeros((2, 1, 4, 3)))
+
+
+def test_shift_bound_reencodes_the_shifted_image():
+    m = small(likelihood="gaussian", image_shape=(3, 4))
+    x = images(2, (3, 4), binary=False)
+    got = vae.shift_bound(m, x, [0, 2], k=4, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(0)
+    ref0 = vae.iwae_bound(m, x, 4, generator=g)
+    ref2 = vae.iwae_bound(m, vae.shift_images(x, 2), 4, generator=g)
+    assert got.shape == (2, 2) and torch.allclose(got[0], ref0) and torch.allclose(got[1], ref2)
+    with pytest.raises(TypeError, match="taus"):
+        vae.shift_bound(m, x, [0.5])
+
+
+def test_cpu_generator_draws_the_same_on_any_device(device):
+    m = small()
+    x = images(3)
+    ref = vae.elbo(m, x, generator=torch.Generator().manual_seed(4))
+    got = vae.elbo(m.to(device), x.to(device), generator=torch.Generator().manual_seed(4))
+    assert got.device.type == device.type
+    assert torch.allclose(got.cpu(), ref, atol=1e-6)
+    s = m.sample(3, generator=torch.Generator().manual_seed(0), mean=False)
+    assert s.device.type == device.type

@@ -6,7 +6,6 @@ from lecturekit import vae
 from lecturekit.widgets.vae import latent_explorer
 
 
-
 @pytest.fixture(scope="module")
 def setup():
     torch.manual_seed(0)
@@ -47,7 +46,7 @@ def test_picking_an_index_moves_the_sliders_to_its_encoding(setup):
     model, x, y = setup
     app = latent_explorer(model, x, y, limit=50.0, step=1e-4)
     app.controls["index"].value = 7
-    mu = model.encode(x[7:8])[0][0].detach()
+    mu = model.encode(x[7:8]).mean[0].detach()
     assert app.controls["z1"].value == pytest.approx(float(mu[0]), abs=1e-4)
     assert app.controls["z2"].value == pytest.approx(float(mu[1]), abs=1e-4)
     assert app.error is None and app.result["nearest"] == 7 and app.result["nearest_label"] == 3

@@ -1,7 +1,8 @@
 """Widget for notebook 04: the 2-D latent manifold explorer.
 
 Two sliders set z = (z₁, z₂). The left panel scatters the encodings μ(x) of test images,
-coloured by digit class, with a marker at z; on the right the decoded mean image E[x | z] is
+coloured by digit class (ten hues a projector keeps apart, and each class's digit written at its
+median encoding), with a marker at z; on the right the decoded mean image E[x | z] is
 shown crisp (upscaled with nearest neighbours, never blurred), beside the test image picked by
 its index. Picking an index puts the sliders at that image's encoding.
 """
@@ -17,7 +18,12 @@ from ..viz import COLORS, array_png, to_numpy
 from ..vae import VAE
 from ._base import FigureApp
 
-__all__ = ["LatentExplorer", "latent_explorer"]
+__all__ = ["LatentExplorer", "latent_explorer", "CLASS_COLORS"]
+
+#: Ten class colours that stay apart on a washed-out projector: matplotlib's tab10 hues (blue,
+#: orange, green, red, purple, brown, pink, grey, olive, cyan), no two of one hue family.
+CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                "#bcbd22", "#17becf"]
 
 
 class LatentExplorer(FigureApp):
@@ -29,7 +35,7 @@ class LatentExplorer(FigureApp):
         if not isinstance(model, VAE) or model.latent_dim != 2:
             raise ValueError(f"model must be a VAE with latent_dim 2, got "
                              f"{type(model).__name__} with latent_dim {getattr(model, 'latent_dim', None)}")
-        model.flatten(x)
+        model.check_images(x)
         if y is not None and (not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],)):
             raise ValueError(f"y must be a tensor of {x.shape[0]} labels, got {tuple(getattr(y, 'shape', ()))}")
         if not isinstance(scale, int) or scale < 1:
@@ -37,7 +43,7 @@ class LatentExplorer(FigureApp):
         self.model, self.x, self.y, self.scale = model, x, y, scale
         self._param = next(model.parameters())
         with evaluating(model):
-            self.z = to_numpy(model.encode(x)[0]).astype(np.float64)
+            self.z = to_numpy(model.encode(x).mean).astype(np.float64)
         if limit is None:
             limit = float(np.ceil(np.quantile(np.abs(self.z), 0.995) * 2) / 2)
         self.limit = limit
@@ -77,13 +83,17 @@ class LatentExplorer(FigureApp):
         if self.y is None:
             ax.scatter(self.z[:, 0], self.z[:, 1], s=4, color=COLORS[0], alpha=0.6, linewidths=0)
         else:
+            import matplotlib.patheffects as pe
+
             labels = to_numpy(self.y)
             for c in np.unique(labels):
                 sel = labels == c
-                ax.scatter(self.z[sel, 0], self.z[sel, 1], s=4, color=COLORS[int(c) % len(COLORS)],
-                           alpha=0.7, linewidths=0, label=str(int(c)))
-            ax.legend(loc="upper right", fontsize=6, markerscale=2.5, ncol=2, framealpha=0.8,
-                      handletextpad=0.1, columnspacing=0.5)
+                color = CLASS_COLORS[int(c) % len(CLASS_COLORS)]
+                ax.scatter(self.z[sel, 0], self.z[sel, 1], s=5, color=color, alpha=0.7, linewidths=0)
+                mx, my = np.median(self.z[sel, 0]), np.median(self.z[sel, 1])
+                if abs(mx) < self.limit and abs(my) < self.limit:
+                    ax.text(mx, my, str(int(c)), color=color, fontsize=11, fontweight="bold", ha="center",
+                            va="center", path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
         (self.marker,) = ax.plot([0], [0], "x", color="k", ms=12, mew=2.5)
         self.animated(self.marker)
         ax.set_xlim(-self.limit, self.limit)
