@@ -7,13 +7,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# configurable-http-proxy for the JupyterHub kit and its tests, from the npm registry (pinned by the lock file)
+HUB_PROXY := deploy/jupyterhub/node_modules/.bin/configurable-http-proxy
 
 NB ?= 01
 
 .PHONY: lab app test notebooks benchmarks clean-venv
 
 # Reinstall only when a requirements file or pyproject.toml is newer than the last install.
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml deploy/jupyterhub/requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
@@ -26,7 +28,12 @@ lab: $(STAMP)
 app: $(STAMP)
 	$(PY) -m lecturekit app $(NB)
 
-test: $(STAMP)
+$(HUB_PROXY): deploy/jupyterhub/package.json deploy/jupyterhub/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix deploy/jupyterhub --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the JupyterHub tests will be skipped (and fail under CI)" >&2; fi
+
+test: $(STAMP) $(HUB_PROXY)
 	TQDM_DISABLE=1 $(PY) -m pytest
 
 # Refresh every .ipynb from its percent script (keeping no stale output) and execute it in place.
