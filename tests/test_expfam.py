@@ -159,3 +159,35 @@ def test_math_core_does_not_import_widgets():
     code = "import sys, lecturekit.expfam, lecturekit.meanfield; print('ipywidgets' in sys.modules or 'matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("rate", [0.01, 1.0, 40.0, 150.0, 1000.0, 1e5, 1e7])
+def test_poisson_entropy_is_right_at_every_rate(rate):
+    """The series over a window around the rate (and the asymptotic expansion beyond 1e5) keep
+    H(Poisson(λ)) right where a fixed 0..400 series returned 0 (λ = 1000: H ≈ 4.87 nats)."""
+    fam = E.Poisson()
+    theta = torch.tensor([math.log(rate)], dtype=torch.float64)
+    h = float(fam.entropy(theta))
+    if rate >= 40:
+        # Gaussian limit ½ log(2πeλ) − 1/(12λ) − ...: agree to the next term
+        assert h == pytest.approx(0.5 * math.log(2 * math.pi * math.e * rate) - 1 / (12 * rate), abs=2 / rate**2)
+    else:
+        k = torch.arange(0, 200, dtype=torch.float64)
+        log_p = k * math.log(rate) - rate - torch.lgamma(k + 1)
+        assert h == pytest.approx(float(-(log_p.exp() * log_p).sum()), rel=1e-10)
+    a_star = float(fam.conjugate(fam.mean(theta)))
+    assert abs(a_star + h + float(fam.expected_log_base(theta))) < 1e-6
+
+
+def test_the_notebook_claims_fail_on_a_broken_family():
+    """Notebook 02 checks A*(μ) + H + E log h = 0 to 1e-6; forgetting the base measure fails it."""
+    from lecturekit.claims import ClaimError, check
+
+    fam = E.Poisson()
+    theta = torch.tensor([0.4], dtype=torch.float64)
+    residual = abs(float(fam.conjugate(fam.mean(theta)) + fam.entropy(theta)))  # E log h left out
+    with pytest.raises(ClaimError):
+        check("A* + H + E log h", residual, at_most=1e-6)
+    wrong_mean = E.Poisson().mean(theta) * 1.05  # a mean map off by 5%
+    with pytest.raises(ClaimError):
+        check("mean map", float((wrong_mean - E.mean_autograd(fam, theta)).abs().max()), at_most=1e-12)

@@ -24,7 +24,8 @@ SETTINGS = {
     "Poisson": (expfam.Poisson(), [(-2.0, 2.0)], [0.5], None),
     "Exponential": (expfam.Exponential(), [(-4.0, -0.25)], [-1.0], None),
     "Categorical(3)": (expfam.Categorical(3), [(-3.0, 3.0), (-3.0, 3.0)], [1.0, -0.5], [(0.0, 1.0), (0.0, 1.0)]),
-    "Gaussian": (expfam.Gaussian(), [(-2.0, 2.0), (-2.0, -0.25)], [0.5, -0.5], [(-4.5, 4.5), (0.0, 19.0)]),
+    # θ₂ ≤ −0.5 keeps the variance ≤ 1, so μ₂ = μ₁² + σ² stays in a box where the point is visible
+    "Gaussian": (expfam.Gaussian(), [(-2.0, 2.0), (-2.0, -0.5)], [0.5, -0.75], [(-2.5, 2.5), (0.0, 5.5)]),
 }
 
 
@@ -168,8 +169,12 @@ class ConjugateDuality(FigureApp):
                 (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
                 scale = np.array([x1 - x0, y1 - y0])
                 d = g / scale  # direction in axes units, so the arrow and the tangent look orthogonal
-                d = d / (np.linalg.norm(d) + 1e-300) * 0.18
-                perp = np.array([-d[1], d[0]]) * 10
+                d = d / (np.linalg.norm(d) + 1e-300)
+                perp = np.array([-d[1], d[0]]) * 1.8  # the tangent spans the panel whatever the arrow's length
+                # unit length 0.18 of the panel, shortened so that the arrow ends inside the panel
+                here = (np.asarray(p, dtype=float) - np.array([x0, y0])) / scale
+                room = [((1.0 if c > 0 else 0.0) - h) / c for h, c in zip(here, d) if abs(c) > 1e-12]
+                d = d * max(0.0, min([0.18] + [0.95 * r for r in room if r >= 0]))
                 self.arrows[i].set_data([p[0], p[0] + d[0] * scale[0]], [p[1], p[1] + d[1] * scale[1]])
                 # the tangent line of the level set through p: ⟨g, x − p⟩ = 0
                 self.tangents[i].set_data([p[0] - perp[0] * scale[0], p[0] + perp[0] * scale[0]],
