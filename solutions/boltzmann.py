@@ -2,12 +2,12 @@
 
 import torch
 
-from lecturekit.boltzmann import RBM
+from lecturekit import boltzmann
 from lecturekit.exercises.boltzmann import rbm_cases
 
 
 def _rbm(W, b, c):
-    rbm = RBM(W.shape[0], W.shape[1]).to(torch.float64)
+    rbm = boltzmann.RBM(W.shape[0], W.shape[1]).to(torch.float64)
     with torch.no_grad():
         rbm.W.copy_(W)
         rbm.b.copy_(b)

@@ -2,12 +2,12 @@
 
 import torch
 
-from lecturekit.diffusion import DenoisingMLP, GaussianDiffusion
+from lecturekit import diffusion
 from lecturekit.exercises.diffusion import marginal_cases, posterior_cases
 
 
 def _diffusion(betas, dim):
-    return GaussianDiffusion(DenoisingMLP(dim, num_steps=len(betas)), betas=betas).to(torch.float64)
+    return diffusion.GaussianDiffusion(diffusion.DenoisingMLP(dim, num_steps=len(betas)), betas=betas).to(torch.float64)
 
 
 def q_sample(betas, x0, t, noise):

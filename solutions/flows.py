@@ -2,12 +2,12 @@
 
 import torch
 
+from lecturekit import flows
 from lecturekit.exercises.flows import planar_cases
-from lecturekit.flows import PlanarFlow
 
 
 def _layer(w, u, b):
-    flow = PlanarFlow(w.shape[-1], 1).to(torch.float64)
+    flow = flows.PlanarFlow(w.shape[-1], 1).to(torch.float64)
     with torch.no_grad():
         flow.w.copy_(w[None])
         flow.u.copy_(u[None])

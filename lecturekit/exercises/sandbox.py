@@ -27,7 +27,7 @@ import shutil
 import sys
 from pathlib import Path
 
-__all__ = ["redacted_package", "exercise_cells", "import_lines", "main"]
+__all__ = ["redacted_package", "resolve_forbidden", "exercise_cells", "import_lines", "main"]
 
 MARK = "@@lecturekit-sandbox"
 
@@ -35,50 +35,91 @@ MARK = "@@lecturekit-sandbox"
 # ------------------------------------------------------------------------------------ redaction
 
 class _Redactor(ast.NodeTransformer):
-    def __init__(self, module: str, patterns: list[str]):
-        self.module, self.patterns, self.matched = module, patterns, {p: 0 for p in patterns}
-        self._class: list[str] = []
+    """Replace the body of each function whose qualified name is in ``targets`` by a raise."""
+
+    def __init__(self, targets: dict[str, str]):
+        self.targets, self._class = targets, []
 
     def visit_ClassDef(self, node):
-        if self._class:  # nested classes keep their code
-            return node
         self._class.append(node.name)
         self.generic_visit(node)
         self._class.pop()
         return node
 
-    def _function(self, node):
-        qualname = ".".join([*self._class, node.name])
-        hits = [p for p in self.patterns if fnmatch.fnmatchcase(qualname, p)]
-        if not hits:
-            return node
-        for p in hits:
-            self.matched[p] += 1
-        message = (f"{self.module}.{qualname} is switched off while grading: it computes the answer "
-                   f"to an exercise; write the computation yourself")
-        node.body = [ast.Raise(exc=ast.Call(func=ast.Name("RuntimeError", ast.Load()),
-                                            args=[ast.Constant(message)], keywords=[]), cause=None)]
-        return node
-
     def visit_FunctionDef(self, node):
-        return self._function(node)
+        qualname = ".".join([*self._class, node.name])
+        if qualname in self.targets:
+            message = (f"{self.targets[qualname]} is switched off while grading: it computes the answer to an "
+                       f"exercise; write the computation yourself")
+            node.body = [ast.Raise(exc=ast.Call(func=ast.Name("RuntimeError", ast.Load()),
+                                                args=[ast.Constant(message)], keywords=[]), cause=None)]
+        return node  # nested functions keep their code
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
 
-def _by_module(forbidden) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
+def _members(module):
+    """(public path, function) for the functions and the methods of the classes that the module
+    or its submodules define (so a package's re-exports count, imported helpers do not)."""
+    import inspect
+
+    def own(obj):
+        defined = getattr(obj, "__module__", "") or ""
+        return defined == module.__name__ or defined.startswith(module.__name__ + ".")
+
+    for name, obj in vars(module).items():
+        if inspect.isclass(obj) and own(obj):
+            for cls in obj.__mro__:
+                if not own(cls):
+                    continue
+                for attr, val in vars(cls).items():
+                    if isinstance(val, (staticmethod, classmethod)):
+                        val = val.__func__
+                    elif isinstance(val, property):
+                        val = val.fget
+                    if inspect.isfunction(val):
+                        yield f"{name}.{attr}", val
+        elif inspect.isfunction(obj) and own(obj):
+            yield name, obj
+
+
+def resolve_forbidden(forbidden) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
+    """Map ``"module:pattern"`` entries to the functions they name, by import: defining file
+    (relative to the package) -> {qualname: public name}; and how many each entry matched."""
+    import importlib
+    import inspect
+
+    package = Path(__file__).resolve().parents[1]
+    targets: dict[str, dict[str, str]] = {}
+    counts = {}
     for item in forbidden:
-        module, _, qualname = item.partition(":")
-        if not module.startswith("lecturekit.") or not qualname:
+        module_name, _, pattern = item.partition(":")
+        if not module_name.startswith("lecturekit.") or not pattern:
             raise ValueError(f"forbidden entries look like 'lecturekit.module:function', got {item!r}")
-        out.setdefault(module, []).append(qualname)
-    return out
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            counts[item] = 0
+            continue
+        n = 0
+        for public, fn in _members(module):
+            if not fnmatch.fnmatchcase(public, pattern):
+                continue
+            fn = inspect.unwrap(fn)
+            try:
+                rel = Path(inspect.getsourcefile(fn)).resolve().relative_to(package)
+            except (TypeError, ValueError):
+                continue
+            targets.setdefault(str(rel), {})[fn.__qualname__] = f"{module_name}.{public}"
+            n += 1
+        counts[item] = n
+    return targets, counts
 
 
 def redacted_package(dest: str | os.PathLike, forbidden, *, source: Path | None = None) -> dict[str, int]:
-    """Copy the ``lecturekit`` package into ``dest/lecturekit`` with every function matching
-    ``forbidden`` (``"module:qualname"``, ``fnmatch`` patterns) replaced by one that raises.
+    """Copy the ``lecturekit`` package into ``dest/lecturekit`` with every function named by
+    ``forbidden`` (``"module:qualname"``, ``fnmatch`` patterns, ``*`` for any class) replaced by
+    one that raises. The stored answers are left out.
 
     Returns how many functions each entry matched (an entry that matches nothing is a stale name).
     """
@@ -87,19 +128,11 @@ def redacted_package(dest: str | os.PathLike, forbidden, *, source: Path | None 
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "answers.pt"))
-    counts = {}
-    for module, patterns in _by_module(forbidden).items():
-        rel = Path(*module.split(".")[1:])
-        path = target / rel.with_suffix(".py")
-        if not path.exists():
-            path = target / rel / "__init__.py"
-        if not path.exists():
-            counts.update({f"{module}:{p}": 0 for p in patterns})
-            continue
-        redactor = _Redactor(module, patterns)
-        tree = redactor.visit(ast.parse(path.read_text(), filename=str(path)))
+    targets, counts = resolve_forbidden(forbidden)
+    for rel, names in targets.items():
+        path = target / rel
+        tree = _Redactor(names).visit(ast.parse(path.read_text(), filename=str(path)))
         path.write_text(ast.unparse(ast.fix_missing_locations(tree)) + "\n")
-        counts.update({f"{module}:{p}": n for p, n in redactor.matched.items()})
     return counts
 
 
