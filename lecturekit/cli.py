@@ -8,7 +8,7 @@
 - ``lecturekit train MODEL``: full-scale training (GPU or time); the notebooks pick the result up.
 - ``lecturekit doctor``: versions, widget front end, device, and the cache folders (``--verbose``: every model).
 - ``lecturekit cache warm [NB...] --dir DIR`` / ``lecturekit cache list``: pre-train the notebooks' models.
-- ``lecturekit homework build --out DIR`` / ``lecturekit homework grade SUBMISSION...``.
+- ``lecturekit homework build --out DIR`` / ``grade SUBMISSION...`` / ``export --format otter|nbgrader OUT``.
 
 Bad arguments print a one-line error and exit non-zero, never a traceback.
 """
@@ -258,15 +258,41 @@ def _cmd_homework_build(args) -> int:
 def _cmd_homework_grade(args) -> int:
     from . import grading
 
-    missing = [s for s in args.submissions if not Path(s).exists()]
-    if missing:
-        raise FileNotFoundError(f"submission not found: {missing[0]}")
-    if args.timeout <= 0:
-        raise ValueError(f"--timeout must be positive, got {args.timeout}")
-    results = grading.grade(args.submissions, timeout=args.timeout, cell_timeout=min(args.timeout, args.cell_timeout))
+    import math
+
+    missing = [s for s in args.submissions if not Path(s).is_file()]
+    if len(missing) == len(args.submissions):
+        raise FileNotFoundError(f"submission not found: {', '.join(missing)}")
+    for option, value in (("--timeout", args.timeout), ("--cell-timeout", args.cell_timeout), ("--memory", args.memory)):
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"{option} must be a positive, finite number, got {value:g}")
+    results = grading.grade(args.submissions, timeout=args.timeout, cell_timeout=min(args.timeout, args.cell_timeout),
+                            memory_mb=args.memory, sandbox="none" if args.no_sandbox else "auto")
     print(grading.score_table(results))
-    if args.csv:
+    if args.csv:  # written for whatever could be graded, before any error below
         print(f"details written to {grading.write_csv(results, args.csv)}")
+    for name in missing:
+        print(f"lecturekit: error: submission not found: {name}", file=sys.stderr)
+    return 2 if missing else 0
+
+
+def _cmd_homework_export(args) -> int:
+    from .exercises import export
+
+    write = export.export_otter if args.format == "otter" else export.export_nbgrader
+    written = write(args.out, args.notebooks or None)
+    for path in written:
+        print(path)
+    hint = ("cd OUT/NN_topic && otter assign NN_topic.ipynb dist" if args.format == "otter"
+            else "cd OUT && nbgrader generate_assignment NN_topic")
+    print(f"{len(written)} {args.format} assignments written to {args.out}; next: {hint}")
+    return 0
+
+
+def _cmd_homework_refresh(args) -> int:
+    from . import grading
+
+    print(f"stored the answers to the public cases in {grading.refresh_answers()}")
     return 0
 
 
@@ -297,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="execute a notebook headless; write an executed copy and HTML")
     p.add_argument("notebook", help="a notebook name such as 01, 01_em or a path")
     p.add_argument("--out", default="run-output", help="folder for the executed notebook and HTML")
-    p.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell (default 900)")
+    p.add_argument("--timeout", type=_positive_int, default=900, help="seconds allowed per cell (default 900)")
     p.set_defaults(func=_cmd_run)
     from .recipes import DATASETS, RECIPES
 
@@ -332,12 +358,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = hw_sub.add_parser("build", help="write student notebooks (solutions stubbed, outputs cleared)")
     p.add_argument("--out", required=True, help="folder for the student notebooks")
     p.set_defaults(func=_cmd_homework_build)
-    p = hw_sub.add_parser("grade", help="grade submitted notebooks with nbval; print a score table")
+    p = hw_sub.add_parser("grade", help="grade submitted notebooks in a sandbox (public and held-out cases); "
+                                        "print a score table")
     p.add_argument("submissions", nargs="+", help="submitted .ipynb files (named like alice_01_em.ipynb)")
     p.add_argument("--csv", help="also write per-exercise verdicts to this CSV file")
     p.add_argument("--timeout", type=float, default=600, help="seconds per submission (default 600)")
-    p.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell (default 120)")
+    p.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell or call (default 120)")
+    p.add_argument("--memory", type=float, default=4096, metavar="MIB",
+                   help="address-space limit of a submission, in MiB (default 4096)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run without isolation where namespaces are unavailable (trusted notebooks only)")
     p.set_defaults(func=_cmd_homework_grade)
+    p = hw_sub.add_parser("export", help="write an otter-grader assignment or an nbgrader source folder")
+    p.add_argument("out", help="the folder to write")
+    p.add_argument("notebooks", nargs="*", help="notebook names such as 01 or 01_em (default: all with exercises)")
+    p.add_argument("--format", required=True, choices=("otter", "nbgrader"), help="otter or nbgrader")
+    p.set_defaults(func=_cmd_homework_export)
+    p = hw_sub.add_parser("refresh", help="(maintainers) store the answers to the public cases from solutions/")
+    p.set_defaults(func=_cmd_homework_refresh)
     return parser
 
 
