@@ -87,7 +87,7 @@ def test_replicates_center_on_exact_gradient():
 @pytest.mark.parametrize("rho", [-0.95, -0.5, 0.0, 0.3, 0.8, 0.99])
 def test_meanfield_variance_is_one_minus_rho_squared(rho):
     mean, cov = M.correlated_gaussian(rho)
-    m, s, kls = M.cavi_gaussian(mean, cov, num_iters=2000)  # the means converge at rate ρ² per sweep
+    m, s, kls = M.cavi_gaussian(mean, cov, num_sweeps=2000)  # the means converge at rate ρ² per sweep
     torch.testing.assert_close(s**2, torch.full((2,), 1 - rho**2, dtype=torch.float64), atol=1e-4, rtol=0)
     torch.testing.assert_close(m, mean, atol=1e-4, rtol=0)
     assert all(b <= a + 1e-12 for a, b in zip(kls, kls[1:]))  # CAVI never raises the KL
@@ -142,7 +142,7 @@ def test_bbvi_raises_the_elbo_on_breast_cancer():
     results = {}
     for est in M.ESTIMATORS:
         q = M.FactorizedGaussian(torch.zeros(31), torch.full((31,), 0.1))
-        M.bbvi(log_p, q, estimator=est, num_steps=300, num_samples=10, lr=0.05, generator=torch.Generator().manual_seed(0))
+        M.fit_bbvi(log_p, q, estimator=est, num_steps=300, num_samples=10, lr=0.05, generator=torch.Generator().manual_seed(0))
         results[est] = float(M.elbo(log_p, q, num_samples=1000, generator=torch.Generator().manual_seed(1)).detach())
     start = float(M.elbo(log_p, M.FactorizedGaussian(torch.zeros(31), torch.full((31,), 0.1)), num_samples=1000).detach())
     assert all(v > start + 100 for v in results.values()), (start, results)
@@ -167,3 +167,16 @@ def test_bad_inputs_name_the_argument():
         M.square_variance("score", 0.0, -1.0)
     with pytest.raises(ValueError, match="num_samples"):
         M.elbo(square, M.FactorizedGaussian([0.0]), num_samples=0)
+
+
+def test_the_notebook_bbvi_claim_fails_for_an_untrained_q():
+    """Notebook 03 requires the reparametrized fit's ELBO in BBVI_ELBO_RANGE; the starting q misses it."""
+    from lecturekit.claims import ClaimError, check
+
+    x, y = M.breast_cancer()
+    log_p = M.logistic_log_joint(x, y)
+    q = M.FactorizedGaussian([0.0] * 31, [0.1] * 31)
+    elbo = float(M.elbo(log_p, q, num_samples=2000, generator=torch.Generator().manual_seed(1)).detach())
+    with pytest.raises(ClaimError):
+        check("ELBO", elbo, at_least=M.BBVI_ELBO_RANGE[0], at_most=M.BBVI_ELBO_RANGE[1])
+    assert elbo < -300

@@ -62,7 +62,7 @@ class MeanFieldGaussian(FigureApp):
 
     def compute(self, rho: float) -> dict:
         mean, cov = meanfield.correlated_gaussian(float(rho))
-        m, s, kls = meanfield.cavi_gaussian(mean, cov, m0=mean, num_iters=1)
+        m, s, kls = meanfield.cavi_gaussian(mean, cov, m0=mean, num_sweeps=1, progress=False)
         return {"rho": rho, "cov": cov.numpy(), "m": m.numpy(), "var": (s**2).numpy(), "kl": kls[-1]}
 
     def draw(self, r: dict) -> bool:
@@ -124,7 +124,7 @@ class GradientVariance(FigureApp):
         self.ax.legend(loc="upper left", fontsize=8, frameon=False)
         sizes = np.array(self.SIZES, dtype=float)
         names = {"score": "score", "score_cv": "score + baseline", "reparam": "reparam"}
-        for k, c in (("score", COLORS[1]), ("score_cv", COLORS[3]), ("reparam", COLORS[0])):
+        for k, c in (("score", COLORS[1]), ("score_cv", COLORS[2]), ("reparam", COLORS[0])):
             self.ax_var.loglog(sizes, self.var_curves[k], "o", color=c, ms=4, label=names[k])
             self.ax_var.loglog(sizes, meanfield.square_variance(k, float(self.m[0])) / sizes, "-", color=c, lw=1)
         self.ax_var.set_xlabel("S")
@@ -155,7 +155,7 @@ class GradientVariance(FigureApp):
         clip = lambda v: np.clip(scale * (v - self.exact), self.edges[0], self.edges[-1])
         self.h_sf.set_data(np.histogram(clip(r["score"]), self.edges, density=True)[0])
         self.h_rp.set_data(np.histogram(clip(r["reparam"]), self.edges, density=True)[0])
-        self.h_sf.set_color(COLORS[3] if r["estimator"] == "score_cv" else COLORS[1])
+        self.h_sf.set_color(COLORS[2] if r["estimator"] == "score_cv" else COLORS[1])
         self.marker.set_data([r["num_samples"]] * 2, [r["var_score"], r["var_reparam"]])
         name = "score + baseline (red)" if r["estimator"] == "score_cv" else "score function (orange)"
         self.title.set_text(f"{self.num_replicates} estimates at S = {r['num_samples']}: {name} vs reparam (blue)")
