@@ -105,7 +105,10 @@ class History:
                    info=dict(d.get("info", {})))
 
     def __getitem__(self, key: str):
-        """``history["test_elbo"]``: a shortcut to :attr:`info`, then :attr:`series`."""
+        """``history["test_elbo"]``: a shortcut to :attr:`info`, then :attr:`series` (``"loss"``,
+        ``"seconds"`` and ``"evals"`` give the attributes of those names)."""
+        if key in ("loss", "seconds", "evals"):
+            return getattr(self, key)
         if key in self.info:
             return self.info[key]
         if key in self.series:
