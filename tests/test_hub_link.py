@@ -165,3 +165,20 @@ def test_proxy_is_pinned_for_npm():
     pinned = json.loads((DEPLOY / "package.json").read_text())["dependencies"]["configurable-http-proxy"]
     locked = json.loads((DEPLOY / "package-lock.json").read_text())["packages"]
     assert pinned[0].isdigit() and locked["node_modules/configurable-http-proxy"]["version"] == pinned
+
+
+def test_capacity_benchmark_parses_its_arguments():
+    """The capacity benchmark itself runs for minutes (benchmarks/, not the suite): check its arguments."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("capacity", ROOT / "benchmarks" / "capacity.py")
+    capacity = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(capacity)
+    args = capacity.parse_args(["--students", "1,2,4", "--notebook", "04", "--timeout", "60"])
+    assert args.students == [1, 2, 4] and args.notebook == "04" and args.timeout == 60
+    assert capacity.parse_args([]).students == [1, 2, 4, 8]
+    for bad in (["--students", "0,2"], ["--students", "two"], ["--students", ""], ["--timeout", "0"]):
+        with pytest.raises(SystemExit):
+            capacity.parse_args(bad)
+    cells = capacity.code_cells(ROOT / "notebooks" / "04_vae.ipynb")
+    assert cells and not any("NBVAL_SKIP" in c for c in cells)
