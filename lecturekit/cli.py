@@ -267,7 +267,7 @@ def _cmd_homework_grade(args) -> int:
         if not math.isfinite(value) or value <= 0:
             raise ValueError(f"{option} must be a positive, finite number, got {value:g}")
     results = grading.grade(args.submissions, timeout=args.timeout, cell_timeout=min(args.timeout, args.cell_timeout),
-                            memory_mb=args.memory, sandbox="none" if args.no_sandbox else "auto")
+                            memory_mb=args.memory, sandbox="none" if args.no_sandbox else "auto", jobs=args.jobs)
     print(grading.score_table(results))
     if args.csv:  # written for whatever could be graded, before any error below
         print(f"details written to {grading.write_csv(results, args.csv)}")
@@ -366,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell or call (default 120)")
     p.add_argument("--memory", type=float, default=4096, metavar="MIB",
                    help="address-space limit of a submission, in MiB (default 4096)")
+    p.add_argument("--jobs", type=_positive_int, default=1, help="submissions graded at once (default 1)")
     p.add_argument("--no-sandbox", action="store_true",
                    help="run without isolation where namespaces are unavailable (trusted notebooks only)")
     p.set_defaults(func=_cmd_homework_grade)

@@ -374,14 +374,14 @@ def _watch(proc: subprocess.Popen, *, timeout: float, cell_timeout: float) -> tu
     """Read the runner's marker lines; kill it past the per-cell or the per-notebook limit."""
     from .exercises.sandbox import MARK
 
-    start = last = time.monotonic()
+    start, last = time.monotonic(), None  # the per-cell clock starts at the first marker
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     buf, note = b"", None
     try:
         while True:
             now = time.monotonic()
-            deadline = min(start + timeout, last + cell_timeout)
+            deadline = start + timeout if last is None else min(start + timeout, last + cell_timeout)
             if now >= deadline:
                 note = (f"stopped after the {timeout:g} s time limit" if now >= start + timeout
                         else f"stopped: a cell ran past the {cell_timeout:g} s limit")
@@ -496,7 +496,7 @@ def _verdicts(result: GradeResult, exercises, key: dict, run: _Run) -> None:
 
 def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, solutions_dir: str | os.PathLike = SOLUTIONS,
           timeout: float = 600, cell_timeout: float = 120, memory_mb: float = 4096,
-          sandbox: str = "auto") -> list[GradeResult]:
+          sandbox: str = "auto", jobs: int = 1) -> list[GradeResult]:
     """Grade each submitted notebook (see the module docstring) and return one result each.
 
     Args:
@@ -510,6 +510,7 @@ def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, solution
         memory_mb: the address-space limit of the sandboxed process.
         sandbox: ``"auto"`` (namespaces; refuses to run without them) or ``"none"`` (no
             isolation: only for notebooks you trust).
+        jobs: how many submissions run at once (each in its own sandbox).
     """
     paths = _check_paths("submissions", submissions)
     timeout = check_seconds("timeout", timeout)
@@ -517,12 +518,14 @@ def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, solution
     check_seconds("memory_mb", memory_mb)
     if sandbox not in ("auto", "none"):
         raise ValueError(f"sandbox must be 'auto' or 'none', got {sandbox!r}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     reference_dir, solutions_dir = Path(reference_dir), Path(solutions_dir)
     names = _notebooks(reference_dir)
     solutions = load_solutions(solutions_dir)
     keys: dict[str, dict] = {}
     hide = [reference_dir, solutions_dir, *paths, *{p.resolve().parent for p in paths if p.exists()}]
-    results = []
+    results, runs = [], []
     for sub in paths:
         result = GradeResult(student=sub.stem, notebook=None)
         results.append(result)
@@ -551,11 +554,16 @@ def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, solution
         forbidden = tuple(sorted({f for ex in exercises for f in ex.forbidden}))
         job = {"mode": "cells", "exercises": [{"id": ex.id, "function": ex.function} for ex in exercises]}
         cases = {ex.id: {s: [args for _, args in key[ex.id][s]] for s in ("visible", "hidden")} for ex in exercises}
-        run = _run_sandboxed(job, cases, {"submission.ipynb": nbformat.writes(sub_nb).encode()},
-                             pkg=_package_dir(forbidden), hide=hide, timeout=timeout, cell_timeout=cell_timeout,
-                             memory_mb=memory_mb, sandbox=sandbox)
-        _verdicts(result, exercises, key, run)
-        result.error = run.note
+        runs.append((result, exercises, key, functools.partial(
+            _run_sandboxed, job, cases, {"submission.ipynb": nbformat.writes(sub_nb).encode()},
+            pkg=_package_dir(forbidden), hide=hide, timeout=timeout, cell_timeout=cell_timeout,
+            memory_mb=memory_mb, sandbox=sandbox)))
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each run is a process; threads only wait
+        for (result, exercises, key, _), run in zip(runs, pool.map(lambda r: r[3](), runs)):
+            _verdicts(result, exercises, key, run)
+            result.error = run.note
     return results
 
 

@@ -18,7 +18,7 @@ def categorical_conjugate(mu):
 REFERENCES = {"2.1": bernoulli_log_partition_and_mean, "2.2": categorical_conjugate, "2.3": expfam.conjugate}
 
 HIDDEN = {
-    "2.1": lambda: bernoulli_cases(seed=1200, sizes=(7, 64), scales=(1.0, 35.0), extremes=(-1e4, -700.0, 0.5, 710.0)),
+    "2.1": lambda: bernoulli_cases(seed=1200, sizes=(7, 64), scales=(1.0, 35.0), extremes=(-1e4, -700.0, 0.5, 710.0), zero=False),
     "2.2": lambda: categorical_cases(seed=1210, shapes=((3, 2, 2.0), (5, 6, 1.0), (4, 7, 8.0))),
     "2.3": lambda: legendre_cases((("Bernoulli", 0.5), ("Bernoulli", 0.05), ("Poisson", 1.0), ("Poisson", 9.0))),
 }

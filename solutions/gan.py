@@ -1,5 +1,7 @@
 """References and held-out cases of notebooks 09 (GAN) and 10 (DCGAN, Laplacian pyramid)."""
 
+import torch
+
 from lecturekit import gan, lapgan
 from lecturekit.exercises.gan import density_cases, image_cases, pyramid_cases
 
@@ -17,7 +19,10 @@ def pyramid_level(x):
 REFERENCES = {"9.1": optimal_discriminator, "9.2": gan.jsd, "10.1": lapgan.reconstruct, "10.2": pyramid_level}
 
 HIDDEN = {
-    "9.1": lambda: density_cases([(0.5, 3.0), (-4.0, 0.3)], grid=257),
+    "9.1": lambda: density_cases([(0.5, 3.0), (-4.0, 0.3)], grid=257, vanishing=False) + [
+        ("densities that vanish in other places", (torch.tensor([0.5, 0.0, 0.0, 0.1, 0.0], dtype=torch.float64),
+                                                   torch.tensor([0.0, 0.0, 0.4, 0.1, 0.0], dtype=torch.float64),
+                                                   torch.arange(5, dtype=torch.float64)))],
     "9.2": lambda: density_cases([(3.0, 1.0), (0.2, 0.9)], grid=333, vanishing=False),
     "10.1": lambda: pyramid_cases([(2, 12, 1), (1, 32, 3)], seed=1900),
     "10.2": lambda: image_cases((12, 20), seed=1950, n=3),

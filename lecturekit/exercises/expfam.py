@@ -13,9 +13,10 @@ from ..homework import Exercise, register
 f64 = torch.float64
 
 
-def bernoulli_cases(seed: int = 200, sizes=(5, 100), scales=(3.0, 20.0), extremes=(-800.0, -50.0, 50.0, 800.0)):
+def bernoulli_cases(seed: int = 200, sizes=(5, 100), scales=(3.0, 20.0), extremes=(-800.0, -50.0, 50.0, 800.0),
+                    zero: bool = True):
     g = torch.Generator().manual_seed(seed)
-    out = [("θ = 0", (torch.zeros(1, dtype=f64),))]
+    out = [("θ = 0", (torch.zeros(1, dtype=f64),))] if zero else []
     for n, s in zip(sizes, scales):
         out.append((f"{n} values, |θ| < {s:g}", (s * (2 * torch.rand(n, generator=g, dtype=f64) - 1),)))
     out.append(("large |θ| (overflow)", (torch.tensor(extremes, dtype=f64),)))

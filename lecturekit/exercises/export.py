@@ -95,8 +95,10 @@ def _imports_used(lines: list[str], sources: list[str]) -> list[str]:
 
 
 def _tests(ex, *, hidden: str | None) -> tuple[str, str]:
-    public = f'verify("{ex.id}", {ex.function}{", hidden=" + repr(hidden) if hidden else ""}).assert_passed()'
-    secret = f'verify("{ex.id}", {ex.function}, "hidden", hidden={hidden!r}).assert_passed()'
+    # each test imports verify itself, so that a student's global named verify changes nothing
+    imp = "from lecturekit.grading import verify as _lk_verify\n"
+    public = f'{imp}_lk_verify("{ex.id}", {ex.function}{", hidden=" + repr(hidden) if hidden else ""}).assert_passed()'
+    secret = f'{imp}_lk_verify("{ex.id}", {ex.function}, "hidden", hidden={hidden!r}).assert_passed()'
     return public, secret
 
 
@@ -119,7 +121,6 @@ def export_otter(out_dir: str | os.PathLike, names=None, *, key_fn=None) -> list
                   "run_tests": False, "generate": True, "autograder_files": files,
                   "tests": {"files": False, "ok_format": True}}
         cells = [nbformat.v4.new_raw_cell("# ASSIGNMENT CONFIG\n" + _yaml(config)), *nb.cells]
-        cells[2].source = "from lecturekit.grading import verify\n" + cells[2].source
         for ex, prompts, solution in items:
             public, secret = _tests(ex, hidden=hidden_file(ex.id))
             sol = solution.source.replace(BEGIN, "# BEGIN SOLUTION").replace(END, "# END SOLUTION")
@@ -155,7 +156,6 @@ def export_nbgrader(out_dir: str | os.PathLike, names=None, *, key_fn=None) -> l
     for src in _sources(names):
         nb, items = homework_notebook(src)
         key = (key_fn or grading.answer_key)([ex.id for ex, _, _ in items])
-        nb.cells[1].source = "from lecturekit.grading import verify\n" + nb.cells[1].source
         for ex, prompts, solution in items:
             public, secret = _tests(ex, hidden=None)
             blob = grading.encode_cases(key, ex.id)

@@ -11,7 +11,8 @@ The grader (:mod:`lecturekit.grading`) gives each submission a private folder (t
 ``python -m lecturekit.exercises.sandbox BOX`` calls each function on each case and writes the
 flattened outputs (tensors only) to ``BOX/results.pt``; the grader compares them with the
 answers, which never enter the box. It prints a marker line before each cell and each case so
-that the grader can enforce a per-cell time limit. The package it imports is a copy in which
+that the grader can enforce a per-cell time limit (the clock starts at the first exercise cell:
+start-up and imports count against the per-notebook limit only). The package it imports is a copy in which
 every function listed in an exercise's ``forbidden`` raises :class:`RuntimeError`
 (:func:`redacted_package`): a submission that calls the package's answer gets nothing for it.
 """
@@ -217,8 +218,7 @@ def main(box: str) -> int:
                  for c in nb.get("cells", []) if c.get("cell_type") == "code"]
         names = [ex["function"] for ex in job["exercises"]]
         ns = {"__name__": "__main__", "__builtins__": __builtins__}
-        for line in import_lines(cells):
-            _say("import")
+        for line in import_lines(cells):  # bounded by the per-notebook limit only (imports can be slow)
             try:
                 exec(compile(line, "<imports>", "exec"), ns)
             except BaseException as err:  # noqa: BLE001 - a bad import is the student's, not ours
