@@ -59,11 +59,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def code_cells(ipynb: Path) -> list[str]:
-    """The notebook's code cells, without student stubs (``# NBVAL_SKIP``), as Run All sends them."""
-    import nbformat
+def code_cells(script: Path) -> list[str]:
+    """The notebook's code cells, without student stubs (``# NBVAL_SKIP``), as Run All sends them.
 
-    nb = nbformat.read(ipynb, as_version=4)
+    Read from the percent script, the source that ``lecturekit cache warm`` executes too, so that
+    the students' cells ask the shared cache for exactly the models it holds."""
+    import jupytext
+
+    nb = jupytext.read(script, fmt="py:percent")
     return [c.source for c in nb.cells if c.cell_type == "code" and "NBVAL_SKIP" not in c.source]
 
 
@@ -209,14 +212,13 @@ def main(argv: list[str] | None = None) -> int:
     from lecturekit import nbtools
 
     script = nbtools.resolve(args.notebook)
-    ipynb = script.with_suffix(".ipynb")
     shared = Path(args.shared_cache).expanduser().resolve()
     if not list(shared.glob("*.pt")):
         start = time.perf_counter()
         nbtools.warm_cache([script.stem], shared, timeout=int(args.timeout), progress=False)
         print(json.dumps({"benchmark": "capacity", "warmed": str(shared), "notebook": script.stem,
                           "seconds": round(time.perf_counter() - start, 1)}), flush=True)
-    cells = code_cells(ipynb)
+    cells = code_cells(script)
     for n in args.students:
         row = run(n, cells, script.parent, shared, args.timeout)
         row = {"benchmark": "capacity", "notebook": script.stem, **row, "cpus": os.cpu_count(),

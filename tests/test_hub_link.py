@@ -180,5 +180,5 @@ def test_capacity_benchmark_parses_its_arguments():
     for bad in (["--students", "0,2"], ["--students", "two"], ["--students", ""], ["--timeout", "0"]):
         with pytest.raises(SystemExit):
             capacity.parse_args(bad)
-    cells = capacity.code_cells(ROOT / "notebooks" / "04_vae.ipynb")
+    cells = capacity.code_cells(ROOT / "notebooks" / "04_vae.py")
     assert cells and not any("NBVAL_SKIP" in c for c in cells)
