@@ -34,19 +34,10 @@ import functools
 import hashlib
 import importlib.util
 import io
-import json
 import math
 import os
-import pwd
 import re
-import resource
-import selectors
-import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,14 +47,13 @@ import torch
 
 from . import homework
 from .homework import ANSWERS, BEGIN, END, Verdict
+from .exercises.isolation import Run, package_dir, run_sandboxed, sandbox_mode
 from .nbtools import NOTEBOOKS, ROOT
 
 __all__ = ["build_student", "build_all", "check_cells", "grade", "GradeResult", "score_table", "write_csv",
            "load_solutions", "answer_key", "refresh_answers", "verify", "check_seconds", "SOLUTIONS"]
 
 SOLUTIONS = ROOT / "solutions"
-PACKAGE = Path(__file__).resolve().parent
-_JAIL = PACKAGE / "exercises" / "_jail.py"
 
 _CHECK = re.compile(r"homework\.check\(\s*[\"'](\d+\.\d+)[\"']")
 
@@ -224,212 +214,6 @@ def refresh_answers(path: str | os.PathLike = ANSWERS, solutions: dict | None = 
     return path
 
 
-# ------------------------------------------------------------------------------------- sandbox
-
-_NOBODY = "nobody"
-
-
-def _nobody() -> tuple[int, int]:
-    try:
-        entry = pwd.getpwnam(_NOBODY)
-        return entry.pw_uid, entry.pw_gid
-    except KeyError:
-        return 65534, 65534
-
-
-@functools.lru_cache(maxsize=None)
-def sandbox_mode() -> str:
-    """``"root"`` (namespaces, then the user nobody), ``"userns"`` (a user namespace, as the
-    calling user) or ``"none"`` where neither works here."""
-    if shutil.which("unshare") is None or sys.platform != "linux":
-        return "none"
-    base = ["unshare", "--mount", "--net", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc"]
-    probe = "mount -t tmpfs none /tmp && mount -o remount,bind,ro / "
-    tries = [("root", base)] if os.geteuid() == 0 else []
-    tries.append(("userns", ["unshare", "--user", "--map-root-user", *base[1:]]))
-    for mode, cmd in tries:
-        try:
-            r = subprocess.run([*cmd, "sh", "-c", probe], capture_output=True, timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if r.returncode == 0:
-            return mode
-    return "none"
-
-
-def _limits(memory_mb: float, cpu_seconds: float, mode: str) -> dict:
-    mem = int(memory_mb * 2**20)
-    limits = {"RLIMIT_AS": (mem, mem), "RLIMIT_FSIZE": (2**28, 2**28), "RLIMIT_CORE": (0, 0),
-              "RLIMIT_CPU": (int(cpu_seconds) + 5, int(cpu_seconds) + 10)}
-    if mode == "root":
-        limits["RLIMIT_NPROC"] = (512, 512)
-    return limits
-
-
-def _protected(paths) -> list[Path]:
-    return [Path(p).resolve() for p in paths]
-
-
-def _hide_list(extra, protect) -> list[str]:
-    """What to cover: never a folder that holds something the run needs."""
-    candidates = [PACKAGE, SOLUTIONS, ROOT / ".git", *extra]
-    protect = _protected(protect)
-    out = []
-    for p in candidates:
-        p = Path(p).resolve()
-        if not p.exists() or str(p) in out:
-            continue
-        if p.is_dir() and any(q == p or p in q.parents for q in protect):
-            continue
-        out.append(str(p))
-    return out
-
-
-@dataclass
-class _Run:
-    results: dict | None
-    finished: bool
-    note: str | None
-
-
-def _read_results(path: Path, limit: int = 2**28) -> dict | None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if not (st.st_mode & 0o170000 == 0o100000) or st.st_size > limit:
-            return None
-        data = f.read()
-    try:
-        results = torch.load(io.BytesIO(data), weights_only=True)
-    except Exception:  # noqa: BLE001 - a forged or truncated file earns nothing
-        return None
-    return results if isinstance(results, dict) and isinstance(results.get("exercises"), dict) else None
-
-
-def _run_sandboxed(job: dict, cases: dict, files: dict[str, bytes], *, pkg: Path, hide, timeout: float,
-                   cell_timeout: float, memory_mb: float, sandbox: str) -> _Run:
-    mode = sandbox_mode() if sandbox == "auto" else sandbox
-    if sandbox == "auto" and mode == "none":
-        raise RuntimeError("cannot isolate submissions on this machine (no Linux namespaces): run as root, "
-                           "allow unprivileged user namespaces, or pass sandbox='none' for trusted notebooks")
-    priv = Path(tempfile.mkdtemp(prefix="lecturekit-grade-"))
-    try:
-        box = priv / "box"
-        (priv / "hold").mkdir()
-        for d in (box, box / "home", box / "tmp"):
-            d.mkdir()
-        (box / "job.json").write_text(json.dumps(job))
-        torch.save(cases, box / "cases.pt")
-        for name, data in files.items():
-            (box / name).write_bytes(data)
-        uid = gid = None
-        if mode == "root":
-            uid, gid = _nobody()
-            os.chmod(priv, 0o711)
-            for p in [box, *box.rglob("*")]:
-                os.chown(p, uid, gid)
-            os.chmod(box, 0o700)
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(box / "home"), "TMPDIR": str(box / "tmp"),
-               "PYTHONPATH": str(pkg), "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
-               "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(box / "tmp"), "TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1",
-               "LECTUREKIT_CACHE": str(box / "cache"), "LANG": "C.UTF-8"}
-        argv = [sys.executable, "-s", "-m", "lecturekit.exercises.sandbox", str(box)]
-        limits = _limits(memory_mb, timeout, mode)
-        errors = open(priv / "stderr.txt", "w+b")  # outside the box: the submission cannot swap it
-        if mode == "none":
-            def preexec():
-                for name, value in limits.items():
-                    resource.setrlimit(getattr(resource, name), value)
-
-            proc = subprocess.Popen(argv, cwd=box, env=env, stdout=subprocess.PIPE, stderr=errors,
-                                    stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=preexec)
-        else:
-            spec = {"hide": _hide_list(hide, [priv, pkg, sys.prefix, sys.base_prefix, Path(sys.executable).parent]),
-                    "box": str(box), "uid": uid, "gid": gid, "holding": str(priv / "hold"),
-                    "expose": sorted({str(Path(p).resolve()) for p in (sys.base_prefix, sys.prefix,
-                                                                       Path(os.path.realpath(sys.executable)).parent.parent)}), "limits": limits, "argv": argv, "env": env,
-                    "cwd": str(box)}
-            ns = ["unshare", "--mount", "--net", "--pid", "--ipc", "--fork", "--kill-child", "--mount-proc"]
-            if mode == "userns":
-                ns[1:1] = ["--user", "--map-root-user"]
-            proc = subprocess.Popen([*ns, sys.executable, "-I", "-S", str(_JAIL), json.dumps(spec)],
-                                    stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL,
-                                    start_new_session=True)
-        finished, note = _watch(proc, timeout=timeout, cell_timeout=cell_timeout)
-        if note and "ended early" in note:
-            errors.seek(max(0, os.fstat(errors.fileno()).st_size - 4096))
-            tail = [line for line in errors.read().decode(errors="replace").splitlines() if line.strip()]
-            note += f": {tail[-1].strip()[:200]}" if tail else ""
-        errors.close()
-        results = _read_results(box / "results.pt")
-        return _Run(results, finished, note)
-    finally:
-        shutil.rmtree(priv, ignore_errors=True)
-
-
-def _watch(proc: subprocess.Popen, *, timeout: float, cell_timeout: float) -> tuple[bool, str | None]:
-    """Read the runner's marker lines; kill it past the per-cell or the per-notebook limit."""
-    from .exercises.sandbox import MARK
-
-    start, last = time.monotonic(), None  # the per-cell clock starts at the first marker
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    buf, note = b"", None
-    try:
-        while True:
-            now = time.monotonic()
-            deadline = start + timeout if last is None else min(start + timeout, last + cell_timeout)
-            if now >= deadline:
-                note = (f"stopped after the {timeout:g} s time limit" if now >= start + timeout
-                        else f"stopped: a cell ran past the {cell_timeout:g} s limit")
-                break
-            if not sel.select(timeout=deadline - now):
-                continue
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            buf = (buf + chunk)[-65536:]
-            *lines, buf = buf.split(b"\n")
-            if any(line.startswith(MARK.encode()) for line in lines):
-                last = time.monotonic()
-    finally:
-        sel.close()
-        if note is not None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        proc.stdout.close()
-    if note is None and proc.returncode not in (0, None):
-        note = f"the run ended early (exit status {proc.returncode})" if proc.returncode > 0 else \
-            f"the run was killed (signal {-proc.returncode}, perhaps the memory limit)"
-    return note is None, note
-
-
-@functools.lru_cache(maxsize=None)
-def _package_dir(forbidden: tuple[str, ...]) -> Path:
-    """A redacted copy of the package, readable by everyone, kept for this process's lifetime."""
-    from .exercises.sandbox import redacted_package
-
-    root = Path(tempfile.mkdtemp(prefix="lecturekit-pkg-"))
-    os.chmod(root, 0o755)
-    redacted_package(root, forbidden)
-    for p in root.rglob("*"):
-        os.chmod(p, 0o755 if p.is_dir() else 0o644)
-    import atexit
-
-    atexit.register(shutil.rmtree, root, True)
-    return root
-
-
 # ---------------------------------------------------------------------------------------- grading
 
 @dataclass
@@ -479,7 +263,7 @@ def _split_verdict(got: list, want: list, cases: list, ex: homework.Exercise, hi
     return "passed"
 
 
-def _verdicts(result: GradeResult, exercises, key: dict, run: _Run) -> None:
+def _verdicts(result: GradeResult, exercises, key: dict, run: Run) -> None:
     per_ex = (run.results or {}).get("exercises", {})
     for ex in exercises:
         out = per_ex.get(ex.id)
@@ -555,8 +339,8 @@ def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, solution
         job = {"mode": "cells", "exercises": [{"id": ex.id, "function": ex.function} for ex in exercises]}
         cases = {ex.id: {s: [args for _, args in key[ex.id][s]] for s in ("visible", "hidden")} for ex in exercises}
         runs.append((result, exercises, key, functools.partial(
-            _run_sandboxed, job, cases, {"submission.ipynb": nbformat.writes(sub_nb).encode()},
-            pkg=_package_dir(forbidden), hide=hide, timeout=timeout, cell_timeout=cell_timeout,
+            run_sandboxed, job, cases, {"submission.ipynb": nbformat.writes(sub_nb).encode()},
+            pkg=package_dir(forbidden), hide=hide, timeout=timeout, cell_timeout=cell_timeout,
             memory_mb=memory_mb, sandbox=sandbox)))
     from concurrent.futures import ThreadPoolExecutor
 
@@ -626,8 +410,8 @@ def verify(exercise: str, fn, split: str = "visible", *, hidden: str | None = No
     if cached is None or (split == "hidden" and cached[1] != tag):
         job = {"mode": "pickle", "exercises": [{"id": ex.id, "function": ex.function}]}
         cases = {ex.id: {"visible": [a for _, a in visible_cases], "hidden": bundle["args"]}}
-        run = _run_sandboxed(job, cases, {f"function-{ex.id}.pkl": pickled},
-                             pkg=_package_dir(tuple(sorted(ex.forbidden))), hide=[NOTEBOOKS], timeout=timeout,
+        run = run_sandboxed(job, cases, {f"function-{ex.id}.pkl": pickled},
+                             pkg=package_dir(tuple(sorted(ex.forbidden))), hide=[NOTEBOOKS], timeout=timeout,
                              cell_timeout=timeout, memory_mb=memory_mb, sandbox=sandbox)
         key = {ex.id: {"visible": visible_cases, "hidden": list(zip(bundle["labels"], bundle["args"])),
                        "expected": {"visible": stored["outputs"], "hidden": bundle["expected"]}}}
