@@ -54,6 +54,27 @@ def test_stored_answers_match_the_references(solutions):
             assert homework.compare(got, want, ex.atol, ex.rtol) is None, ex_id
 
 
+def test_ssvae_references_restate_the_package(solutions):
+    """The 5.2 and 5.3 references (written on plain tensors for students) equal what
+    ssvae.unlabelled_bound and ssvae.m2_loss compute on a real model (moved here from
+    test_ssvae.py when the references left the package)."""
+    from lecturekit import ssvae
+
+    unlabelled, m2_objective = solutions["5.2"][0], solutions["5.3"][0]
+    torch.manual_seed(3)
+    model = ssvae.M2(x_dim=12, num_classes=4, latent_dim=2, hidden_dim=8).double()
+    x_l, y_l = torch.rand(6, 12, dtype=torch.float64), torch.tensor([0, 1, 2, 3, 0, 1])
+    x_u = torch.rand(9, 12, dtype=torch.float64)
+    u, bound_y, probs = ssvae.unlabelled_bound(model, x_u, generator=torch.Generator().manual_seed(1),
+                                               return_parts=True)
+    torch.testing.assert_close(unlabelled(bound_y, probs.log()), u)
+    loss = ssvae.m2_loss(model, x_l, y_l, x_u, alpha=2.5, generator=torch.Generator().manual_seed(7))
+    g = torch.Generator().manual_seed(7)  # the same draws, in m2_loss's order
+    bound_l = ssvae.labelled_bound(model, x_l, y_l, generator=g)
+    bound_u = ssvae.unlabelled_bound(model, x_u, generator=g)
+    torch.testing.assert_close(m2_objective(bound_l, bound_u, model.logits(x_l), y_l, 2.5), loss)
+
+
 def test_every_exercise_has_held_out_cases_unlike_the_public_ones(solutions):
     key = grading.answer_key(sorted(homework.EXERCISES), solutions)
     for ex_id, k in key.items():
