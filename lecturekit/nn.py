@@ -24,12 +24,14 @@ def mlp(sizes: Sequence[int], *, activation: str = "relu", final_activation: str
       (2): Linear(in_features=400, out_features=20, bias=True)
     )
     """
+    if not isinstance(sizes, (list, tuple)):
+        raise TypeError(f"sizes must be a list of layer sizes such as [784, 400, 20], got {sizes!r}")
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output size, got {list(sizes)}")
     for i, s in enumerate(sizes):
         check_positive_int(f"sizes[{i}]", s)
     for name, act in (("activation", activation), ("final_activation", final_activation)):
-        if act is not None and act not in _ACTIVATIONS:
+        if act is not None and (not isinstance(act, str) or act not in _ACTIVATIONS):
             raise ValueError(f"{name} must be one of {sorted(_ACTIVATIONS)}, got {act!r}")
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
