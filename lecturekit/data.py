@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from .download import fetch, sha256_of
-from .utils import bernoulli, check_choice, check_nonnegative_int, check_positive_float, check_positive_int, make_generator, rand, randint, randn
+from .utils import (bernoulli, check_bool, check_choice, check_float, check_nonnegative_int, check_path, check_positive_float,
+                    check_positive_int, check_tensor, make_generator, rand, randint, randn)
 
 __all__ = [
     "data_root",
@@ -52,7 +53,17 @@ _BINARIZE = (False, True, "threshold", "sample")
 
 def stratified_split(labels: np.ndarray, test_fraction: float, *, seed: int = 0):
     """Indices (train, test) with the same class proportions in both parts, shuffled with ``seed``."""
-    rng = np.random.default_rng(seed)
+    if isinstance(labels, torch.Tensor):
+        labels = labels.detach().cpu().numpy()
+    if not isinstance(labels, (np.ndarray, list, tuple)):
+        raise TypeError(f"labels must be a 1-D array of class labels, got {type(labels).__name__}")
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"labels must be a non-empty 1-D array of class labels, got shape {labels.shape}")
+    if labels.dtype.kind not in "iub":
+        raise TypeError(f"labels must hold integer class labels, got dtype {labels.dtype}")
+    test_fraction = check_float("test_fraction", test_fraction, low=0.0, high=1.0)
+    rng = np.random.default_rng(check_nonnegative_int("seed", seed))
     train, test = [], []
     for c in np.unique(labels):
         idx = rng.permutation(np.flatnonzero(labels == c))
@@ -66,6 +77,10 @@ def binarize(x: torch.Tensor, how: bool | str = "threshold", *, seed: int = 0) -
     """Binary images: ``"threshold"`` (or True) keeps pixels above 1/2; ``"sample"`` draws each
     pixel from Bernoulli(x) with a fixed seed, as in Salakhutdinov & Murray (2008)."""
     check_choice("binarize", how, _BINARIZE)
+    check_nonnegative_int("seed", seed)
+    check_tensor("x", x, low=0.0, high=1.0, hint="binarize takes pixels in [0, 1]: divide 0-255 pixels by 255")
+    if not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point tensor of pixels in [0, 1], got dtype {x.dtype}")
     if how is False:
         return x
     if how in (True, "threshold"):
@@ -166,7 +181,9 @@ _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (optionally gzipped): magic ``00 00 type ndim``, big-endian sizes, data."""
-    path = Path(path)
+    path = check_path("path", path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path {str(path)!r} is not an IDX file that exists")
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
         data = f.read()
@@ -198,9 +215,8 @@ def mnist(root: str | os.PathLike, split: str = "train", *, download: bool = Fal
         ValueError: a file's checksum does not match.
     """
     check_choice("split", split, _SPLITS)
-    if not isinstance(download, bool):
-        raise TypeError(f"download must be True or False, got {download!r}")
-    root = Path(root).expanduser()
+    check_bool("download", download)
+    root = check_path("root", root)
     arrays = []
     for name, sha in MNIST_FILES[split]:
         path = root / name
@@ -339,8 +355,11 @@ def energy(name: str, z: torch.Tensor) -> torch.Tensor:
         z: points of shape (..., 2).
     """
     check_choice("name", name, tuple(ENERGIES))
-    if not isinstance(z, torch.Tensor) or z.shape[-1:] != (2,):
-        raise ValueError(f"z must be a tensor of shape (..., 2), got {getattr(z, 'shape', type(z))}")
+    check_tensor("z", z)
+    if z.shape[-1:] != (2,):
+        raise ValueError(f"z must be a tensor of shape (..., 2), got {tuple(z.shape)}")
+    if not z.is_floating_point():
+        raise TypeError(f"z must be a floating-point tensor, got dtype {z.dtype}")
     return ENERGIES[name](z)
 
 

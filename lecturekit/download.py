@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+import urllib.parse
 import urllib.request
 from pathlib import Path
+
+from .utils import check_path, check_positive_float
 
 __all__ = ["sha256_of", "fetch"]
 
@@ -21,6 +25,9 @@ _CHUNK = 1 << 20
 
 def sha256_of(path: str | os.PathLike) -> str:
     """The hex SHA-256 digest of a file, read in 1 MiB chunks."""
+    path = check_path("path", path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path {str(path)!r} is not a file that exists")
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
@@ -35,7 +42,15 @@ def fetch(url: str, dest: str | os.PathLike, sha256: str, *, timeout: float = 60
         ValueError: the downloaded bytes do not have the expected SHA-256 (nothing is written).
         OSError: the download failed; the message names the URL and the destination.
     """
-    dest = Path(dest)
+    if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in ("http", "https", "file"):
+        raise ValueError(f"url must be an http(s):// or file:// address, got {url!r}")
+    dest = check_path("dest", dest)
+    if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
+        raise ValueError(f"sha256 must be a 64-character hex SHA-256 digest, got {sha256!r}")
+    sha256 = sha256.lower()
+    timeout = check_positive_float("timeout", timeout)
+    if dest.is_dir():
+        raise IsADirectoryError(f"dest must be a file path, but {str(dest)!r} is a folder")
     if dest.exists() and sha256_of(dest) == sha256:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from .download import fetch, sha256_of
+from .utils import check_bool, check_path
 
 __all__ = ["frey_faces", "FREY_URL", "FREY_FILE", "FREY_SHA256", "FREY_SHAPE"]
 
@@ -59,10 +60,9 @@ def frey_faces(root: str | os.PathLike, *, download: bool = False, sha256: str |
         ValueError: no checksum is known for a download, the checksum does not match, or the file
             is not the Frey Face MATLAB file.
     """
-    if not isinstance(download, bool):
-        raise TypeError(f"download must be True or False, got {download!r}")
+    check_bool("download", download)
     expected = _check_sha("sha256", sha256) or FREY_SHA256
-    root = Path(root).expanduser()
+    root = check_path("root", root)
     path = root / FREY_FILE
     if download and not path.exists():
         if expected is None:

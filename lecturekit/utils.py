@@ -18,6 +18,7 @@ import math
 import os
 import random
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from numbers import Integral, Real
 from typing import Any
 
@@ -46,6 +47,7 @@ __all__ = [
     "check_bool",
     "check_device",
     "check_dtype",
+    "check_path",
     "as_tensor_2d",
     "check_images",
     "check_tensor",
@@ -330,6 +332,15 @@ def check_device(name: str, device: Any) -> torch.device:
         return torch.device(device)
     except (RuntimeError, ValueError):
         raise ValueError(f"{name} must be a device such as 'cpu', 'cuda', 'cuda:1' or 'mps', got {device!r}") from None
+
+
+def check_path(name: str, value: Any) -> Path:
+    """``value`` (a non-empty ``str`` or ``os.PathLike``) as a ``Path`` with ``~`` expanded."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file or folder path (str or pathlib.Path), got {type(value).__name__}")
+    if not str(os.fspath(value)).strip():
+        raise ValueError(f"{name} must be a non-empty path, got {value!r}")
+    return Path(value).expanduser()
 
 
 def check_dtype(name: str, dtype: Any, *, floating: bool = False) -> torch.dtype:

@@ -69,6 +69,9 @@ T.add("utils.check_bool", lambda: call(utils.check_bool, "download", True),
 T.add("utils.check_device", lambda: call(utils.check_device, "device", "cpu"),
       device=[bad("gpu0"), bad("nope:1"), bad(3, TypeError), bad(None, TypeError), bad(["cpu"], TypeError)])
 T.add("utils.check_dtype", lambda: call(utils.check_dtype, "dtype", torch.float32, floating=True), dtype=FLOAT_DTYPE)
+T.add("utils.check_path", lambda: call(utils.check_path, "root", "~/data"),
+      value=[bad(3, TypeError, names="root"), bad(None, TypeError, names="root"), bad(b"/tmp", TypeError, names="root"),
+             bad("", names="root"), bad("   ", names="root"), bad(["a"], TypeError, names="root")])
 T.add("utils.as_tensor_2d", lambda: call(utils.as_tensor_2d, "x", np.ones((4, 2))),
       x=[bad("abc", TypeError, names="x"), bad(3, TypeError, names="x"), bad([[1.0, float("nan")]], names="x"),
          bad(np.ones(3), names="x", why="1-D"), bad(np.ones((0, 2)), names="x", why="no-rows"),

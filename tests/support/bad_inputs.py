@@ -269,9 +269,12 @@ def _hook_names() -> set[str]:
     return {k for k in vars(FigureApp) if not k.startswith("_")}
 
 
-def entry_points(module_name: str) -> list[str]:
+def entry_points(module_name: str, siblings: tuple[str, ...] = ()) -> list[str]:
     """The public entry points of a module, read from its ``__all__`` now: functions and classes
-    that take arguments, and public methods that take arguments, as ``"<module>.<name>"``."""
+    that take arguments, and public methods that take arguments, as ``"<module>.<name>"``.
+
+    A name re-exported from one of ``siblings`` (modules of the same table) is left to that module.
+    """
     mod = importlib.import_module(module_name)
     short = module_name.removeprefix("lecturekit.")
     hooks = _hook_names()
@@ -280,6 +283,9 @@ def entry_points(module_name: str) -> list[str]:
     keys = []
     for name in getattr(mod, "__all__", []):
         obj = getattr(mod, name)
+        home = getattr(obj, "__module__", None)
+        if home != module_name and home in siblings and name in getattr(importlib.import_module(home), "__all__", ()):
+            continue  # re-exported: its row lives under the module that defines it
         if inspect.isclass(obj):
             if issubclass(obj, BaseException):
                 continue  # an error type: nothing to validate
@@ -335,7 +341,7 @@ class Table:
 
     # -- what install() turns into tests ------------------------------------------------------------
     def required(self) -> list[str]:
-        return [k for m in self.modules for k in entry_points(m)]
+        return [k for m in self.modules for k in entry_points(m, tuple(self.modules))]
 
     def all_cases(self) -> list[Case]:
         return [c for row in self.rows.values() for c in row.cases]
