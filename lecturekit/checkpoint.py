@@ -46,8 +46,19 @@ class CheckpointError(ValueError):
 _SHARED_ENV = "LECTUREKIT_SHARED_CACHE"
 
 
+def _check_name(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string (a file name without '/'), got {type(value).__name__}")
+    if not value.strip() or "/" in value or "\\" in value or value in (".", ".."):
+        raise ValueError(f"{name} must be a non-empty file name without '/', got {value!r}")
+    return value
+
+
 def cache_dir(*, create: bool = True) -> Path:
     """The writable model cache (created on first use when it can be)."""
+    from .utils import check_bool
+
+    create = check_bool("create", create)
     env = os.environ.get("LECTUREKIT_CACHE")
     if env:
         root = Path(env).expanduser()
@@ -76,6 +87,7 @@ def cache_dirs() -> list[tuple[str, Path]]:
 
 def find(key: str) -> Path | None:
     """The first checkpoint ``KEY.pt`` (with its .json) in the cache folders, or ``None``."""
+    _check_name("key", key)
     for _, folder in cache_dirs():
         path = folder / f"{key}.pt"
         if path.is_file() and path.with_suffix(".json").is_file():
@@ -114,9 +126,13 @@ def _atomic_write(path: Path, write: Callable[[Any], None], mode: str) -> None:
 
 def save(path: str | os.PathLike, model: nn.Module, config: dict, extras: dict | None = None) -> Path:
     """Write ``model.state_dict()`` to ``path`` (.pt) and ``config`` plus ``extras`` to its .json."""
+    from .utils import check_path
+
+    path = check_path("path", path).with_suffix(".pt")
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    path = Path(path).with_suffix(".pt")
+    _check_config("config", config)
+    _check_config("extras", extras, optional=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         meta = json.dumps({"format": _FORMAT, "config": config, "extras": extras or {}}, indent=1)
@@ -138,11 +154,12 @@ def load(path: str | os.PathLike, *, map_location: str | torch.device = "cpu") -
         CheckpointError: the file is missing, truncated, not a checkpoint, or unsafe; the message
             names the path.
     """
-    try:
-        map_location = torch.device(map_location)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"map_location must be a device such as 'cpu' or 'cuda', got {map_location!r}") from None
-    path = Path(path).with_suffix(".pt")
+    from .utils import check_device, check_path
+
+    path = check_path("path", path).with_suffix(".pt")
+    map_location = check_device("map_location", map_location)
+    if map_location.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"map_location is {str(map_location)!r} but CUDA is not available here; use 'cpu'")
     meta_path = path.with_suffix(".json")
     if not path.exists() or not meta_path.exists():
         raise CheckpointError(f"no checkpoint at {path} (expected {path.name} and {meta_path.name})")
@@ -193,6 +210,13 @@ def cache_key(name: str, *, model: dict, train: dict, data: dict | None = None,
     """The cache file's stem: ``name`` plus a hash of the three configs, the version and the code."""
     from . import __version__
 
+    _check_name("name", name)
+    _check_config("model", model)
+    _check_config("train", train)
+    _check_config("data", data, optional=True)
+    if not isinstance(code, (tuple, list)) or not all(callable(c) for c in code):
+        raise TypeError(f"code must be a tuple of the functions whose modules' source keys the cache, got {code!r}")
+
     payload = json.dumps({"model": model, "train": train, "data": data or {}, "version": __version__,
                           "code": _source_hash(*code)}, sort_keys=True)
     return f"{name}-{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
@@ -225,18 +249,19 @@ def cached(name: str, *, build: Callable[..., nn.Module], model: dict, fit: Call
         ``(model, history)`` with the model in eval mode.
     """
     from .train import History
-    from .utils import make_generator, seeded
+    from .utils import check_bool, check_device, check_nonnegative_int, make_generator, seeded
 
-    if not isinstance(name, str) or not name or "/" in name:
-        raise ValueError(f"name must be a non-empty file name without '/', got {name!r}")
-    if not callable(build) or not callable(fit):
-        raise TypeError(f"build and fit must be callable, got {type(build).__name__} and {type(fit).__name__}")
+    _check_name("name", name)
+    for arg, fn in (("build", build), ("fit", fit)):
+        if not callable(fn):
+            raise TypeError(f"{arg} must be callable, got {type(fn).__name__}")
     model_cfg = _check_config("model", model)
     train_cfg = _check_config("train", train)
     data_cfg = _check_config("data", data, optional=True)
-    seed = train_cfg.get("seed", 0)
+    seed = check_nonnegative_int("seed", train_cfg.get("seed", 0))
     fit_kwargs = {k: v for k, v in train_cfg.items() if k != "seed"}
-    device = torch.device(device or "cpu")
+    device = check_device("device", device if device is not None else "cpu")
+    retrain = check_bool("retrain", retrain)
     key = cache_key(name, model=model_cfg, train=train_cfg, data=data_cfg, code=(build, fit))
     with seeded(seed):
         module = build(**model_cfg)

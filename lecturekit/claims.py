@@ -50,13 +50,24 @@ def check(claim: str, value, *, at_least: float | None = None, at_most: float | 
         raise ValueError(f"claim must be a one-line description without ': ', got {claim!r}")
     if at_least is None and at_most is None:
         raise ValueError("check needs a threshold: give at_least, at_most or both")
+    if isinstance(value, (str, bytes, bool)) or (hasattr(value, "numel") and value.numel() != 1):
+        got = f"a tensor of shape {tuple(value.shape)}" if hasattr(value, "shape") else repr(value)
+        raise TypeError(f"value must be one number (a float or a one-element tensor), got {got}")
     try:
         value = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RuntimeError):
         raise TypeError(f"value must be a number, got {type(value).__name__}") from None
     for name, bound in (("at_least", at_least), ("at_most", at_most)):
-        if bound is not None and (not isinstance(bound, Real) or not math.isfinite(bound)):
+        if bound is not None and (not isinstance(bound, Real) or isinstance(bound, bool) or not math.isfinite(bound)):
             raise ValueError(f"{name} must be a finite number, got {bound!r}")
+    if at_least is not None and at_most is not None and at_least > at_most:
+        raise ValueError(f"at_least ({at_least}) must not exceed at_most ({at_most}): no value could pass")
+    if not isinstance(unit, str):
+        raise TypeError(f"unit must be a string such as 'nats', got {unit!r}")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 12:
+        raise ValueError(f"digits must be an integer in 0..12, got {digits!r}")
+    if paper is not None and not isinstance(paper, (Real, str)):
+        raise TypeError(f"paper must be a number or a short text, got {type(paper).__name__}")
     ok = math.isfinite(value) and (at_least is None or value >= at_least) and (at_most is None or value <= at_most)
     needs = []
     if at_least is not None:
@@ -76,8 +87,18 @@ def check(claim: str, value, *, at_least: float | None = None, at_most: float | 
 
 def check_true(claim: str, condition: bool, *, detail: str = "") -> bool:
     """Print ``✓ claim`` (with ``detail``, e.g. the numbers behind it) or raise :class:`ClaimError`."""
-    if not isinstance(claim, str) or not claim or ": " in claim:
+    if not isinstance(claim, str) or not claim or ": " in claim or "\n" in claim:
         raise ValueError(f"claim must be a one-line description without ': ', got {claim!r}")
+    if hasattr(condition, "numel") and condition.numel() != 1:
+        raise TypeError(f"condition must be one truth value, got a tensor of shape {tuple(condition.shape)}; "
+                        "reduce it with .all() or .any()")
+    if hasattr(condition, "size") and hasattr(condition, "ndim") and condition.size != 1:
+        raise TypeError(f"condition must be one truth value, got an array of shape {condition.shape}; "
+                        "reduce it with .all() or .any()")
+    if condition is None or isinstance(condition, (str, bytes)):
+        raise TypeError(f"condition must be True or False, got {condition!r}")
+    if not isinstance(detail, str):
+        raise TypeError(f"detail must be a string, got {type(detail).__name__}")
     ok = bool(condition)
     line = f"{'✓' if ok else '✗'} {claim}: {detail or ('yes' if ok else 'no')}"
     print(line)

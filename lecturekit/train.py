@@ -17,13 +17,14 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .utils import check_nonnegative_int, check_positive_float, check_positive_int, randperm
+from .utils import check_bool, check_generator, check_nonnegative_int, check_positive_float, check_positive_int, randperm
 
 __all__ = ["Batches", "History", "fit", "run_steps", "check_num_steps", "progress_disabled", "evaluating", "evaluate"]
 
@@ -42,16 +43,22 @@ class Batches:
     def __init__(self, *tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
                  drop_last: bool = False, generator: torch.Generator | None = None):
         if not tensors:
-            raise ValueError("Batches needs at least one tensor")
+            raise ValueError("Batches needs at least one tensor (tensors is empty)")
         for i, t in enumerate(tensors):
             if not isinstance(t, torch.Tensor):
                 raise TypeError(f"tensors[{i}] must be a torch.Tensor, got {type(t).__name__}")
+            if t.ndim == 0 or t.shape[0] == 0:
+                raise ValueError(f"tensors[{i}] must hold at least one example along its first axis, "
+                                 f"got shape {tuple(t.shape)}")
         n = tensors[0].shape[0]
         if any(t.shape[0] != n for t in tensors):
             raise ValueError(f"tensors must share their first dimension, got {[t.shape[0] for t in tensors]}")
+        if len({t.device.type for t in tensors}) > 1:
+            raise ValueError(f"tensors must be on one device, got {[str(t.device) for t in tensors]}")
         self.tensors = tensors
         self.batch_size = check_positive_int("batch_size", batch_size)
-        self.shuffle, self.drop_last, self.generator = shuffle, drop_last, generator
+        self.shuffle, self.drop_last = check_bool("shuffle", shuffle), check_bool("drop_last", drop_last)
+        self.generator = check_generator(generator)
         if drop_last and n < batch_size:
             raise ValueError(f"batch_size must be at most the number of examples ({n}) with drop_last, got {batch_size}")
 
@@ -90,6 +97,22 @@ class History:
     series: dict[str, list[float]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self):
+        for name in ("loss", "evals"):
+            value = getattr(self, name)
+            if not isinstance(value, (list, tuple)):
+                raise TypeError(f"{name} must be a list, got {type(value).__name__}")
+            setattr(self, name, list(value))
+        if any(not isinstance(v, Real) or isinstance(v, bool) for v in self.loss):
+            raise TypeError("loss must be a list of numbers (one per step)")
+        if not isinstance(self.seconds, Real) or isinstance(self.seconds, bool):
+            raise TypeError(f"seconds must be a number, got {self.seconds!r}")
+        if not self.seconds >= 0 or self.seconds == float("inf"):
+            raise ValueError(f"seconds must be a finite number >= 0, got {self.seconds!r}")
+        for name in ("series", "info"):
+            if not isinstance(getattr(self, name), dict):
+                raise TypeError(f"{name} must be a dict, got {type(getattr(self, name)).__name__}")
+
     def to_dict(self) -> dict:
         """A JSON-able dict (what the model cache stores beside the weights)."""
         return {"loss": list(self.loss), "evals": [list(e) for e in self.evals], "seconds": self.seconds,
@@ -99,10 +122,15 @@ class History:
     def from_dict(cls, d: dict) -> History:
         """The inverse of :meth:`to_dict`."""
         if not isinstance(d, dict):
-            raise TypeError(f"a History is rebuilt from a dict, got {type(d).__name__}")
-        return cls(loss=list(d.get("loss", [])), evals=[tuple(e) for e in d.get("evals", [])],
-                   seconds=float(d.get("seconds", 0.0)), series=dict(d.get("series", {})),
-                   info=dict(d.get("info", {})))
+            raise TypeError(f"d must be a dict (what History.to_dict wrote), got {type(d).__name__}")
+        unknown = set(d) - {"loss", "evals", "seconds", "series", "info"}
+        if unknown:
+            raise ValueError(f"d has keys a History does not have: {sorted(unknown)}")
+        evals = d.get("evals", [])
+        if not isinstance(evals, (list, tuple)) or not all(isinstance(e, (list, tuple)) and len(e) == 2 for e in evals):
+            raise TypeError("d['evals'] must be a list of (step, value) pairs")
+        return cls(loss=d.get("loss", []), evals=[tuple(e) for e in evals], seconds=d.get("seconds", 0.0),
+                   series=d.get("series", {}), info=d.get("info", {}))
 
     def __getitem__(self, key: str):
         """``history["test_elbo"]``: a shortcut to :attr:`info`, then :attr:`series` (``"loss"``,
@@ -117,9 +145,22 @@ class History:
                        f"({sorted(self.series)})")
 
 
+def _check_models(models) -> tuple[nn.Module, ...]:
+    for i, m in enumerate(models):
+        if not isinstance(m, nn.Module):
+            raise TypeError(f"models[{i}] must be a torch.nn.Module, got {type(m).__name__}")
+    return tuple(models)
+
+
+def evaluating(*models: nn.Module) -> contextlib.AbstractContextManager[None]:
+    """Eval mode and ``no_grad`` inside the block; each model's previous mode is restored after.
+
+    A model that is not an ``nn.Module`` raises here, at the call."""
+    return _evaluating(_check_models(models))
+
+
 @contextlib.contextmanager
-def evaluating(*models: nn.Module):
-    """Eval mode and ``no_grad`` inside the block; each model's previous mode is restored after."""
+def _evaluating(models: tuple[nn.Module, ...]):
     modes = [m.training for m in models]
     try:
         for m in models:
@@ -133,6 +174,8 @@ def evaluating(*models: nn.Module):
 
 def evaluate(fn: Callable[..., Any], *models: nn.Module) -> Any:
     """``fn()`` run in eval mode under ``no_grad`` (see :func:`evaluating`)."""
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
     with evaluating(*models):
         return fn()
 
@@ -169,6 +212,7 @@ def check_num_steps(name: str, value: Any) -> int:
 
 def progress_disabled(progress: bool | None) -> bool:
     """Whether to hide progress bars: ``progress`` when given, else the ``TQDM_DISABLE`` variable."""
+    check_bool("progress", progress, allow_none=True)
     if progress is None:  # tqdm ignores TQDM_DISABLE when disable= is passed, so read it here
         return os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true", "yes")
     return not progress
@@ -185,14 +229,27 @@ def run_steps(step: Callable[[int], torch.Tensor | dict[str, torch.Tensor]], num
     naming the first bad step. Ctrl-C closes the progress bar and re-raises, so nothing half-trained
     is saved by the model cache.
     """
+    if not callable(step):
+        raise TypeError(f"step must be callable (step(i) does one update), got {type(step).__name__}")
     num_steps = check_num_steps("num_steps", num_steps)
     eval_every = check_nonnegative_int("eval_every", eval_every)
+    check_every = check_positive_int("check_every", check_every)
+    if not isinstance(desc, str):
+        raise TypeError(f"desc must be a string (the progress bar's label), got {type(desc).__name__}")
+    if isinstance(models, nn.Module):
+        models = (models,)
+    if not isinstance(models, (tuple, list)):
+        raise TypeError(f"models must be a tuple of torch.nn.Module, got {type(models).__name__}")
+    models = _check_models(models)
+    if eval_fn is not None and not callable(eval_fn):
+        raise TypeError(f"eval_fn must be callable or None, got {type(eval_fn).__name__}")
     if eval_every and eval_fn is None:
         raise ValueError("eval_every needs an eval_fn to call")
+    disable = progress_disabled(progress)
     history = History()
     records: dict[str, list[torch.Tensor]] = {}
     start = time.perf_counter()
-    bar = tqdm(total=num_steps, desc=desc, disable=progress_disabled(progress), leave=False, mininterval=0.25)
+    bar = tqdm(total=num_steps, desc=desc, disable=disable, leave=False, mininterval=0.25)
     checked = 0
     try:
         for m in models:
@@ -200,6 +257,8 @@ def run_steps(step: Callable[[int], torch.Tensor | dict[str, torch.Tensor]], num
         for i in range(1, num_steps + 1):
             out = step(i)
             named = out if isinstance(out, dict) else {"loss": out}
+            if i == 1:
+                _check_step_output(named)
             for name, value in named.items():
                 records.setdefault(name, []).append(value.detach())
             if i % check_every == 0 or i == num_steps:
@@ -223,6 +282,16 @@ def run_steps(step: Callable[[int], torch.Tensor | dict[str, torch.Tensor]], num
         history.series = lists
     history.seconds = time.perf_counter() - start
     return history
+
+
+def _check_step_output(named: dict) -> None:
+    """The first step's output: scalar tensors only (else the error would come from deep in autograd)."""
+    if not named:
+        raise ValueError("step must return a loss or a non-empty dict of losses, got an empty dict")
+    for name, value in named.items():
+        if not isinstance(value, torch.Tensor) or value.numel() != 1:
+            got = f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else type(value).__name__
+            raise TypeError(f"step must return a scalar tensor (or a dict of them) for {name!r}, got {got}")
 
 
 def fit(loss_fn: Callable[..., torch.Tensor], optimizer: torch.optim.Optimizer, batches,
@@ -257,12 +326,25 @@ def fit(loss_fn: Callable[..., torch.Tensor], optimizer: torch.optim.Optimizer, 
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
     if clip_grad is not None:
         clip_grad = check_positive_float("clip_grad", clip_grad)
+    if isinstance(batches, (str, bytes, dict)) or not (callable(batches) or isinstance(batches, Iterable)):
+        raise TypeError(f"batches must be an iterable of batches (e.g. Batches) or a function that returns one, "
+                        f"got {type(batches).__name__}")
+    if model is not None and not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module or None, got {type(model).__name__}")
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"scheduler must be a learning-rate scheduler with a step() method, got {type(scheduler).__name__}")
     params = [p for group in optimizer.param_groups for p in group["params"]]
     stream = _cycle(batches)
 
     def step(_):
         optimizer.zero_grad(set_to_none=True)
         loss = _call(loss_fn, next(stream))
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            got = f"a tensor of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else type(loss).__name__
+            raise TypeError(f"loss_fn must return a scalar loss tensor, got {got}")
+        if not loss.requires_grad:
+            raise ValueError("loss_fn returned a loss that does not depend on the optimizer's parameters "
+                             "(requires_grad is False): was it computed under no_grad or from detached tensors?")
         loss.backward()
         if clip_grad is not None:
             torch.nn.utils.clip_grad_norm_(params, clip_grad)

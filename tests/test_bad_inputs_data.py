@@ -46,7 +46,7 @@ T.add("data.mnist_5k", lambda: call(data.mnist_5k, "test", binarize="threshold",
       split=SPLIT + [bad(["train"])], binarize=BINARIZE, seed=SEED)
 T.add("data.digits", lambda: call(data.digits, "test", binarize=False, seed=1),
       split=SPLIT + [bad("all")], binarize=BINARIZE, seed=SEED)
-T.add("data.mnist", lambda: call(data.mnist, MISSING, "train", download=False), run_good=False,
+T.add("data.mnist", lambda: call(data.mnist, MISSING, "train", download=False), _run_good=False,
       root=PATH, split=SPLIT, download=[bad("yes", TypeError), bad(1, TypeError), bad(None, TypeError)])
 T.case("data.mnist", "missing-files", lambda: data.mnist(MISSING, "test"), FileNotFoundError, names=str(MISSING))
 T.add("data.read_idx", lambda: call(data.read_idx, files()["idx"]), path=PATH + [bad(MISSING, FileNotFoundError)])
@@ -82,7 +82,7 @@ T.case("download.fetch", "checksum-mismatch",
        lambda: download.fetch(files()["plain"].as_uri(), TMP / "mismatch.bin", "0" * 64), ValueError, names="checksum")
 
 T.add("frey.frey_faces", lambda: call(frey.frey_faces, files()["frey"]),
-      check=lambda x: x.shape == (3, 1, 28, 20) and float(x.max()) <= 1.0,
+      _check=lambda x: x.shape == (3, 1, 28, 20) and float(x.max()) <= 1.0,
       root=PATH + [bad(MISSING, FileNotFoundError, names=str(MISSING))],
       download=[bad("yes", TypeError), bad(1, TypeError), bad(None, TypeError)],
       sha256=[bad("abc"), bad("g" * 64), bad(64, names="sha256"), bad("0" * 64, names="SHA-256", why="mismatch")])

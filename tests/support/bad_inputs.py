@@ -321,10 +321,14 @@ class Table:
             row.good, row.check, row.run_good = good, check or row.check, run_good
         return row
 
-    def add(self, key: str, good: Callable[[], Call], *, check: Callable[[Any], Any] | None = None,
-            run_good: bool = True, **bads: list[Bad]) -> None:
-        """A row: the good call, and per argument the bad values that replace it."""
-        row = self._row(key, good, check, run_good)
+    def add(self, key: str, good: Callable[[], Call], /, *, _check: Callable[[Any], Any] | None = None,
+            _run_good: bool = True, **bads: list[Bad]) -> None:
+        """A row: the good call, and per argument the bad values that replace it.
+
+        ``_check(output)`` may check the good call's output further (return False to fail);
+        ``_run_good=False`` skips running the good call (it trains or needs files elsewhere).
+        """
+        row = self._row(key, good, _check, _run_good)
         for arg, values in bads.items():
             seen: dict[str, int] = {}
             for b in values:
@@ -335,7 +339,7 @@ class Table:
                 row.cases.append(Case(key, f"{key}:{arg}={label}",
                                       (lambda g=good, a=arg, b=b: _invoke(g, a, b)), b.exc, b.names or arg))
 
-    def case(self, key: str, why: str, fn: Callable[[], Any], exc=ValueError, *, names: str) -> None:
+    def case(self, key: str, why: str, fn: Callable[[], Any], exc=ValueError, /, *, names: str) -> None:
         """A hand-written bad call (for ``*args``, files, state): ``fn()`` must raise ``exc`` naming ``names``."""
         self._row(key).cases.append(Case(key, f"{key}:{why}", fn, exc, names))
 
