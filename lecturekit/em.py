@@ -30,7 +30,9 @@ import torch
 from .utils import (
     ConvergenceWarning,
     as_tensor_2d,
+    check_int,
     check_nonnegative_float,
+    check_nonnegative_int,
     check_positive_int,
     check_tensor,
     make_generator,
@@ -64,19 +66,44 @@ class MixtureParams:
     covariances: torch.Tensor
 
     def __post_init__(self):
+        for name in ("weights", "means", "covariances"):
+            t = getattr(self, name)
+            check_tensor(name, t)
+            if not t.is_floating_point():
+                raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
+        if self.means.ndim != 2:
+            raise ValueError(f"means must have shape (K, D), got {tuple(self.means.shape)}")
         k, d = self.means.shape
         if self.weights.shape != (k,) or self.covariances.shape != (k, d, d):
             raise ValueError(
                 "MixtureParams expects weights (K,), means (K, D), covariances (K, D, D); got "
                 f"{tuple(self.weights.shape)}, {tuple(self.means.shape)}, {tuple(self.covariances.shape)}"
             )
+        dtypes = {t.dtype for t in (self.weights, self.means, self.covariances)}
+        if len(dtypes) > 1:
+            raise TypeError(f"weights, means and covariances must share one dtype, got "
+                            f"{self.weights.dtype}, {self.means.dtype}, {self.covariances.dtype}")
+        w = self.weights.detach()
+        if bool((w < 0).any()) or abs(float(w.sum()) - 1) > 1e-4:
+            raise ValueError(f"weights must be non-negative and sum to 1, got {w.tolist()}")
+        cov = self.covariances.detach()
+        if not torch.allclose(cov, cov.mT, rtol=1e-5, atol=1e-8):
+            raise ValueError("covariances must be symmetric matrices (Σ_k = Σ_kᵀ)")
 
     @property
     def n_components(self) -> int:
         return self.means.shape[0]
 
     def to(self, *args, **kwargs) -> "MixtureParams":
-        return MixtureParams(*(t.to(*args, **kwargs) for t in (self.weights, self.means, self.covariances)))
+        """The same parameters moved or cast, with the arguments of ``torch.Tensor.to`` (a device or a dtype)."""
+        try:
+            moved = [t.to(*args, **kwargs) for t in (self.weights, self.means, self.covariances)]
+        except (RuntimeError, TypeError, ValueError) as err:
+            raise TypeError(f"to takes a device or a dtype as torch.Tensor.to does, got {args} {kwargs or ''}: "
+                            f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+        if not moved[0].is_floating_point():
+            raise TypeError(f"to must keep the parameters floating-point, got dtype {moved[0].dtype}")
+        return MixtureParams(*moved)
 
     def clone(self) -> "MixtureParams":
         return MixtureParams(self.weights.clone(), self.means.clone(), self.covariances.clone())
@@ -105,11 +132,25 @@ def _check_x(x, theta: MixtureParams) -> torch.Tensor:
     return check_tensor("x", x, shape=(None, d), dtype=theta.means.dtype)
 
 
-def _check_q(q, n: int, k: int) -> torch.Tensor:
-    q = check_tensor("q", q, shape=(n, k))
-    if bool((q < 0).any()) or not torch.allclose(q.sum(-1), torch.ones(n, dtype=q.dtype, device=q.device), atol=1e-6):
+def _check_q(q, n: int | None, k: int | None, dtype: torch.dtype | None = None) -> torch.Tensor:
+    q = check_tensor("q", q, shape=(n, k), dtype=dtype)
+    if not q.is_floating_point():
+        raise TypeError(f"q must be a floating-point tensor of probabilities, got dtype {q.dtype}")
+    if bool((q < 0).any()) or not torch.allclose(q.sum(-1), torch.ones(q.shape[0], dtype=q.dtype, device=q.device),
+                                                 atol=1e-6):
         raise ValueError("q must hold probabilities: non-negative rows that sum to 1")
     return q
+
+
+def _check_means(means, theta: MixtureParams) -> torch.Tensor | None:
+    """A batch of replacement means (..., K, D) in θ's dtype, or None."""
+    if means is None:
+        return None
+    means = check_tensor("means", means, dtype=theta.means.dtype)
+    if means.shape[-2:] != theta.means.shape:
+        raise ValueError(f"means must have shape (..., {theta.n_components}, {theta.means.shape[1]}), "
+                         f"got {tuple(means.shape)}")
+    return means
 
 
 def log_joint(x: torch.Tensor, theta: MixtureParams, *, means: torch.Tensor | None = None) -> torch.Tensor:
@@ -118,7 +159,8 @@ def log_joint(x: torch.Tensor, theta: MixtureParams, *, means: torch.Tensor | No
     ``means`` may replace θ's means with a batch of shape (..., K, D), which evaluates many
     parameter settings at once (the widget's curves).
     """
-    means = theta.means if means is None else means
+    _check_x(x, theta)
+    means = theta.means if means is None else _check_means(means, theta)
     prec_chol, log_det = _precision_cholesky(theta.covariances)
     # y_nk = P_kᵀ (x_n − μ_k): the whitened residual of point n under component k.
     y = torch.einsum("nd,kde->kne", x, prec_chol) - torch.einsum("...kd,kde->...ke", means, prec_chol)[..., None, :]
@@ -146,6 +188,11 @@ def e_step(x: torch.Tensor, theta: MixtureParams) -> torch.Tensor:
 def m_step(x: torch.Tensor, q: torch.Tensor, *, reg_covar: float = 1e-6) -> MixtureParams:
     r"""θ_new = argmax_θ L(q, θ):  N_k = Σ_n q_nk,  π_k = N_k / N,  μ_k = Σ_n q_nk x_n / N_k,
     Σ_k = Σ_n q_nk (x_n − μ_k)(x_n − μ_k)ᵀ / N_k  (+ reg_covar·I, as scikit-learn does)."""
+    x = check_tensor("x", x, ndim=2)
+    if not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
+    q = _check_q(q, x.shape[0], None, dtype=x.dtype)
+    reg_covar = check_nonnegative_float("reg_covar", reg_covar)
     n, d = x.shape
     nk = q.sum(0) + 10 * torch.finfo(x.dtype).eps  # keeps an empty component finite
     means = (q.T @ x) / nk[:, None]
@@ -157,25 +204,33 @@ def m_step(x: torch.Tensor, q: torch.Tensor, *, reg_covar: float = 1e-6) -> Mixt
 
 def entropy(q: torch.Tensor) -> torch.Tensor:
     r"""H(q) = −Σ_n Σ_k q_nk log q_nk (with 0 log 0 = 0)."""
+    q = _check_q(q, None, None)
     return -torch.special.xlogy(q, q).sum()
 
 
 def lower_bound(x: torch.Tensor, q: torch.Tensor, theta: MixtureParams, *,
                 means: torch.Tensor | None = None) -> torch.Tensor:
     r"""L(q, θ) = E_q[log p(X, Z | θ)] + H(q) = Σ_n Σ_k q_nk (log p(x_n, k | θ) − log q_nk)."""
-    _check_q(q, _check_x(x, theta).shape[0], theta.n_components)
+    _check_q(q, _check_x(x, theta).shape[0], theta.n_components, dtype=theta.means.dtype)
     return (q * log_joint(x, theta, means=means)).sum((-1, -2)) + entropy(q)
 
 
 def kl_posterior(x: torch.Tensor, q: torch.Tensor, theta: MixtureParams) -> torch.Tensor:
     r"""KL(q ‖ p(Z | X, θ)) = Σ_n Σ_k q_nk (log q_nk − log p(z_n = k | x_n, θ))."""
-    _check_q(q, _check_x(x, theta).shape[0], theta.n_components)
+    _check_q(q, _check_x(x, theta).shape[0], theta.n_components, dtype=theta.means.dtype)
     log_post = torch.log_softmax(log_joint(x, theta), dim=-1)
     return (torch.special.xlogy(q, q) - q * log_post).sum()
 
 
 def init_params(x: torch.Tensor, n_components: int, *, generator: torch.Generator | None = None) -> MixtureParams:
     """A simple start: means at K distinct data points, every Σ_k the data covariance, π uniform."""
+    x = check_tensor("x", x, ndim=2)
+    if not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
+    n_components = check_positive_int("n_components", n_components)
+    if x.shape[0] < max(2, n_components):
+        raise ValueError(f"x must hold at least max(2, n_components) = {max(2, n_components)} points, "
+                         f"got {x.shape[0]}")
     n, d = x.shape
     idx = randperm(n, generator=generator, device=x.device)[:n_components]
     cov = torch.atleast_2d(torch.cov(x.T)) + 1e-6 * torch.eye(d, dtype=x.dtype, device=x.device)
@@ -188,7 +243,10 @@ def init_params(x: torch.Tensor, n_components: int, *, generator: torch.Generato
 
 def sample_mixture(theta: MixtureParams, n: int, *, generator: torch.Generator | None = None):
     """n draws (x, z) from the mixture: z ~ Categorical(π), x | z ~ N(μ_z, Σ_z)."""
+    if not isinstance(theta, MixtureParams):
+        raise TypeError(f"theta must be a MixtureParams, got {type(theta).__name__}")
     n = check_positive_int("n", n)
+    _precision_cholesky(theta.covariances)  # a clear error for a covariance that is not positive definite
     w = theta.weights
     # z by inverting the CDF of Categorical(π) at uniform draws
     u = rand(n, generator=generator, dtype=w.dtype, device=w.device)
@@ -204,6 +262,11 @@ def bound_curves(x: torch.Tensor, q: torch.Tensor, theta: MixtureParams, values:
 
     Returns two tensors shaped like ``values``; the first is never below the second.
     """
+    x = _check_x(x, theta)
+    _check_q(q, x.shape[0], theta.n_components, dtype=theta.means.dtype)
+    values = check_tensor("values", values, ndim=1)
+    component = check_int("component", component, low=0, high=theta.n_components - 1)
+    coord = check_int("coord", coord, low=0, high=theta.means.shape[1] - 1)
     means = theta.means.expand(len(values), *theta.means.shape).clone()
     means[:, component, coord] = values.to(means.dtype)
     lj = log_joint(x, theta, means=means)  # (G, N, K)
@@ -242,6 +305,12 @@ class GaussianMixture:
         check_positive_int("max_iter", self.max_iter)
         check_nonnegative_float("tol", self.tol)
         check_nonnegative_float("reg_covar", self.reg_covar)
+        check_nonnegative_int("seed", self.seed)
+
+    def _fitted(self) -> MixtureParams:
+        if not hasattr(self, "params_"):
+            raise ValueError("this GaussianMixture is not fitted yet: call fit(x) first")
+        return self.params_
 
     def _record(self, step, iteration, lj, q, theta) -> float:
         # One log_joint per record gives all three quantities: log p = Σ_n logsumexp_k lj,
@@ -307,9 +376,11 @@ class GaussianMixture:
 
     def score(self, x) -> float:
         """Mean log-likelihood per point, (1/N) log p(X | θ), as scikit-learn's ``score``."""
+        theta = self._fitted()
         x = as_tensor_2d("x", x, dtype=torch.float64)
-        return float(log_likelihood(x, self.params_)) / x.shape[0]
+        return float(log_likelihood(x, theta)) / x.shape[0]
 
     def predict_proba(self, x) -> torch.Tensor:
         """The responsibilities p(z = k | x, θ) under the fitted parameters."""
-        return e_step(as_tensor_2d("x", x, dtype=torch.float64), self.params_)
+        theta = self._fitted()
+        return e_step(as_tensor_2d("x", x, dtype=torch.float64), theta)

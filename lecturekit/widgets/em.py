@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .. import em
+from ..utils import as_tensor_2d, check_int, check_positive_float
 from ..viz import COLORS, gaussian_ellipse, to_numpy
 from ._base import FigureApp
 
@@ -24,16 +25,20 @@ class BoundTouches(FigureApp):
 
     def __init__(self, x, model: em.GaussianMixture, *, component: int = 0, coord: int = 0, num_points: int = 161,
                  y_span: float = 60.0):
-        if not hasattr(model, "params_"):
+        if not isinstance(model, em.GaussianMixture):
+            raise TypeError(f"model must be a fitted lecturekit.em.GaussianMixture, got {type(model).__name__}")
+        if not hasattr(model, "params_") or not model.states_:
             raise ValueError("model must be a fitted GaussianMixture (call .fit first)")
-        x = torch.as_tensor(x, dtype=torch.float64)
-        if x.ndim != 2 or x.shape[1] != 2:
+        x = as_tensor_2d("x", x, dtype=torch.float64)
+        if x.shape[1] != 2:
             raise ValueError(f"x must be 2-D data of shape (N, 2), got {tuple(x.shape)}")
-        if not 0 <= component < model.n_components:
-            raise ValueError(f"component must be in 0..{model.n_components - 1}, got {component}")
-        if coord not in (0, 1):
-            raise ValueError(f"coord must be 0 or 1, got {coord}")
-        self.x, self.component, self.coord, self.y_span = x, component, coord, float(y_span)
+        if model.params_.means.shape[1] != 2:
+            raise ValueError(f"model must be fitted to 2-D data, got means of shape {tuple(model.params_.means.shape)}")
+        component = check_int("component", component, low=0, high=model.n_components - 1)
+        coord = check_int("coord", coord, low=0, high=1)
+        num_points = check_int("num_points", num_points, low=2, high=10_001)
+        y_span = check_positive_float("y_span", y_span)
+        self.x, self.component, self.coord, self.y_span = x, component, coord, y_span
         # every half-step after the start: (label, θ, q)
         self.states = [(f"{h['step']} {h['iteration']}", *s)
                        for h, s in zip(model.history_, model.states_) if h["step"] != "init"]
@@ -57,6 +62,7 @@ class BoundTouches(FigureApp):
 
     def curves(self, step: int) -> tuple[np.ndarray, np.ndarray]:
         """log p(X | θ(v)) and L(q, θ(v)) on the slider's grid for a half-step (cached)."""
+        step = check_int("step", step, low=0, high=len(self.states) - 1)
         if step not in self._curves:
             _, theta, q = self.states[step]
             ll, lb = em.bound_curves(self.x, q, theta, self.grid, component=self.component, coord=self.coord)
