@@ -99,3 +99,21 @@ def test_zero_step_log_weights_match_torch_distributions():
     # the same generator seed gives the same draws
     z2, _ = m(200, generator=torch.Generator().manual_seed(2))
     assert torch.equal(z, z2)
+
+
+def test_gap_claim_fails_for_untrained_leapfrog_steps():
+    """Notebook 04's claim: T = 4 closes at least MIN_GAP_CLOSED of the T = 0 gap. Four leapfrog
+    steps that were not trained (started from the trained q₀) close almost none of it."""
+    from lecturekit.claims import ClaimError, check
+
+    m0 = hvi.HamiltonianVI(num_leapfrog=0)
+    hvi.fit_hvi(m0, num_steps=300, lr=3e-2, generator=torch.Generator().manual_seed(0), progress=False)
+    m4 = hvi.HamiltonianVI(num_leapfrog=4)  # the default initial step size
+    with torch.no_grad():
+        m4.mu.copy_(m0.mu)
+        m4.log_std.copy_(m0.log_std)
+        l0 = float(m0.bound(20000, generator=torch.Generator().manual_seed(3)))
+        l4 = float(m4.bound(20000, generator=torch.Generator().manual_seed(3)))
+    log_z = hvi.TARGETS["banana"][1]
+    with pytest.raises(ClaimError):
+        check("share of the T = 0 gap that T = 4 closes", (l4 - l0) / (log_z - l0), at_least=hvi.MIN_GAP_CLOSED)

@@ -7,7 +7,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import lecturekit as lk
 from lecturekit import vae
+from lecturekit.claims import ClaimError, check
 from lecturekit.train import History
 from lecturekit.frey import FREY_FILE, frey_faces
 
@@ -392,3 +394,88 @@ def test_cpu_generator_draws_the_same_on_any_device(device):
     assert torch.allclose(got.cpu(), ref, atol=1e-6)
     s = m.sample(3, generator=torch.Generator().manual_seed(0), mean=False)
     assert s.device.type == device.type
+
+
+# --------------------------------------------------------------------------- notebook 04's claims fail on untrained models
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from lecturekit.data import mnist_5k
+
+    return mnist_5k("train", binarize="sample")[0], mnist_5k("test", binarize="sample")[0]
+
+
+def untrained(latent_dim, **kw):
+    with lk.utils.seeded(0):
+        return vae.VAE(hidden_dim=256, latent_dim=latent_dim, **kw).eval()
+
+
+def test_untrained_vaes_miss_the_bound_claims(digits):
+    x_train, x_test = digits
+    g = lk.utils.make_generator(1)
+    for d, threshold in ((20, vae.MIN_TEST_ELBO_Z20), (2, vae.MIN_TEST_ELBO_Z2)):
+        test_elbo = vae.mean_bound(untrained(d), x_test, num_samples=10, generator=g)
+        with pytest.raises(ClaimError):
+            check(f"test ELBO of dim z = {d}", test_elbo, at_least=threshold)
+    m = untrained(20)
+    gap = vae.mean_bound(m, x_train, num_samples=10, generator=g) - vae.mean_bound(m, x_test, num_samples=10, generator=g)
+    with pytest.raises(ClaimError):
+        check("train ELBO minus test ELBO, dim z = 20", gap, at_least=vae.MIN_OVERFIT_GAP)
+    l50 = vae.mean_bound(m, x_test[:200], k=50, generator=g)
+    with pytest.raises(ClaimError):
+        check("test L_50 of dim z = 20", l50, at_least=vae.MIN_TEST_L50_Z20)
+
+
+def test_iwae_gain_claim_fails_without_importance_weighting(digits):
+    """Averaging log w_i outside the log (no importance weighting) gains nothing over L_1."""
+    _, x_test = digits
+    m = untrained(20)
+    x = x_test[:200]
+    with torch.no_grad():
+        q = m.encode(x)
+        z = q.rsample((50,))
+        log_w = m.log_px(x.reshape(200, -1), z) + m.prior().log_prob(z) - q.log_prob(z)
+    broken_l50 = float(log_w.mean(0).mean())
+    l1 = vae.mean_bound(m, x, k=1, generator=lk.utils.make_generator(2))
+    with pytest.raises(ClaimError):
+        check("L_50 - L_1", broken_l50 - l1, at_least=vae.MIN_IWAE_GAIN)
+
+
+def test_untrained_vae_samples_fail_the_judge():
+    from lecturekit.judge import digit_scores
+
+    with torch.no_grad():
+        samples = untrained(20).sample(1000, generator=lk.utils.make_generator(0))
+    s = digit_scores(samples)  # outside no_grad: the first call may train the judge
+    with pytest.raises(ClaimError):
+        check("inception score", s.inception_score, at_least=vae.MIN_INCEPTION_Z20)
+    with pytest.raises(ClaimError):
+        check("Fréchet distance", s.frechet_distance, at_most=vae.MAX_FRECHET_Z20)
+    with pytest.raises(ClaimError):
+        check("classes hit", s.classes_hit, at_least=vae.MIN_CLASSES_Z20)
+
+
+def test_active_unit_claims_fail_on_untrained_and_uncollapsed_models(digits):
+    _, x_test = digits
+    count, _ = vae.active_units(untrained(50), x_test)
+    with pytest.raises(ClaimError):  # the same untrained encoder under either objective: no gain
+        check("active units the IWAE keeps beyond the VAE", count - count, at_least=vae.MIN_ACTIVE_GAIN)
+    with pytest.raises(ClaimError):
+        check("active units of the IWAE", count, at_least=vae.MIN_ACTIVE_IWAE)
+    # a broken VAE whose encoder means all move with the input (none pushed back to the prior)
+    m = untrained(50)
+    with torch.no_grad():
+        m.encoder[-1].weight.mul_(30.0)
+    count, _ = vae.active_units(m, x_test)
+    with pytest.raises(ClaimError):
+        check("active units of the VAE", count, at_most=vae.MAX_ACTIVE_VAE)
+
+
+def test_shift_cost_claim_fails_on_an_untrained_gaussian_vae():
+    from lecturekit.data import mnist_5k
+
+    x = mnist_5k("test")[0][:100]
+    own = -vae.shift_bound(untrained(10, likelihood="gaussian"), x, [0, 2], k=50, generator=lk.utils.make_generator(4))
+    with pytest.raises(ClaimError):
+        check("shift cost", float((own[1] - own[0]).mean()), at_least=vae.MIN_SHIFT_COST)
