@@ -24,10 +24,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import distributions as D
 
-from .utils import check_choice, check_positive_int
+from .utils import check_choice, check_positive_float, check_positive_int
 
 __all__ = [
     "Family",
@@ -46,16 +47,48 @@ __all__ = [
 DTYPE = torch.float64
 
 
+def _as_tensor(name: str, value) -> torch.Tensor:
+    """``value`` (a number, nested list, array or tensor of real numbers) as a float64 tensor."""
+    if isinstance(value, torch.Tensor):
+        if value.dtype == torch.bool or value.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+        if value.device.type == "meta":
+            raise ValueError(f"{name} is on the meta device, which holds no values")
+        return value.to(DTYPE)
+    if isinstance(value, (str, bytes, bool)) or value is None:
+        raise TypeError(f"{name} must be a number, a list of numbers or a tensor, got {value!r}")
+    try:
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "iuf":
+            raise TypeError
+        return torch.as_tensor(arr.astype(np.float64), dtype=DTYPE)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, a list of numbers or a tensor, got {type(value).__name__}") from None
+
+
 def _as_param(name: str, value, dim: int) -> torch.Tensor:
     """``value`` as a float64 tensor whose last dimension is ``dim``."""
-    t = torch.as_tensor(value, dtype=DTYPE) if not isinstance(value, torch.Tensor) else value.to(DTYPE)
+    t = _as_tensor(name, value)
     if dim == 1 and (t.ndim == 0 or t.shape[-1] != 1):
         t = t.unsqueeze(-1)
     if t.shape[-1] != dim:
         raise ValueError(f"{name} must have last dimension {dim}, got shape {tuple(t.shape)}")
+    if t.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(t.shape)}")
     if not bool(torch.isfinite(t).all()):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return t
+
+
+def _finite(name: str, t: torch.Tensor, what: str, out: torch.Tensor) -> torch.Tensor:
+    """``out`` if it is finite, else a ValueError: ``t`` is beyond where ``what`` is representable in float64."""
+    if not bool(torch.isfinite(out).all()):
+        rows = t.reshape(-1, t.shape[-1])
+        finite = torch.isfinite(out.detach()).reshape(rows.shape[0], -1).all(-1)
+        bad = rows[~finite]
+        raise ValueError(f"{name} = {bad[0].tolist()} is too extreme: {what} overflows float64 there "
+                         f"(keep {name} in a range where it is finite)")
+    return out
 
 
 class Family:
@@ -93,30 +126,49 @@ class Family:
         return t
 
     # -- the family ------------------------------------------------------------------------------
+    #: the support of X, in words, and a test of it (for φ's argument)
+    support: str = "R"
+
+    def _in_support(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.ones_like(x, dtype=torch.bool)
+
+    def _check_x(self, x) -> torch.Tensor:
+        x = _as_tensor("x", x)
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError(f"x must be finite, got {x.tolist() if x.numel() <= 8 else 'NaN or infinity'}")
+        if not bool(self._in_support(x).all()):
+            raise ValueError(f"x must lie in the support {self.support} of the {self.name} family, "
+                             f"got {x.tolist() if x.numel() <= 8 else 'values outside it'}")
+        return x
+
     def sufficient_statistic(self, x) -> torch.Tensor:
         r"""φ(x), shape (..., dim)."""
-        x = torch.as_tensor(x, dtype=DTYPE)
-        return x.unsqueeze(-1)
+        return self._check_x(x).unsqueeze(-1)
 
     def log_partition(self, theta) -> torch.Tensor:
         r"""A(θ) = log ∫ h(x) exp⟨θ, φ(x)⟩ dx (differentiable, shape (...))."""
-        return self._log_partition(self.check_theta(theta))
+        t = self.check_theta(theta)
+        return _finite("theta", t, "A(θ)", self._log_partition(t))
 
     def mean(self, theta) -> torch.Tensor:
         r"""μ = ∇A(θ) = E_θ[φ(X)], in closed form."""
-        return self._mean(self.check_theta(theta))
+        t = self.check_theta(theta)
+        return _finite("theta", t, "μ = ∇A(θ)", self._mean(t))
 
     def theta_from_mean(self, mu) -> torch.Tensor:
         r"""θ(μ) = (∇A)^{-1}(μ) = ∇A*(μ), in closed form."""
-        return self._theta(self.check_mu(mu))
+        m = self.check_mu(mu)
+        return _finite("mu", m, "θ(μ)", self._theta(m))
 
     def conjugate(self, mu) -> torch.Tensor:
         r"""A*(μ) = ⟨θ(μ), μ⟩ − A(θ(μ)), in closed form."""
-        return self._conjugate(self.check_mu(mu))
+        m = self.check_mu(mu)
+        return _finite("mu", m, "A*(μ)", self._conjugate(m))
 
     def entropy(self, theta) -> torch.Tensor:
         r"""H(p_θ) = −E_θ[log p_θ(X)] (Shannon entropy), in closed form or by a convergent series."""
-        return self._entropy(self.check_theta(theta))
+        t = self.check_theta(theta)
+        return _finite("theta", t, "H(p_θ)", self._entropy(t))
 
     def expected_log_base(self, theta) -> torch.Tensor:
         r"""E_θ[log h(X)]; zero when h ≡ 1, so that A*(μ) = −H(p_θ) exactly."""
@@ -125,7 +177,9 @@ class Family:
 
     def distribution(self, theta) -> D.Distribution:
         """p_θ as a ``torch.distributions`` object (for sampling and independent checks)."""
-        return self._distribution(self.check_theta(theta))
+        t = self.check_theta(theta)
+        _finite("theta", t, "the distribution's parameters", self._mean(t))
+        return self._distribution(t)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -135,6 +189,10 @@ class Bernoulli(Family):
     """φ(x) = x ∈ {0, 1}, A(θ) = log(1 + e^θ), μ = σ(θ), A*(μ) = μ log μ + (1−μ) log(1−μ)."""
 
     name, dim, omega, mean_domain = "Bernoulli", 1, "R", "(0, 1)"
+    support = "{0, 1}"
+
+    def _in_support(self, x):
+        return (x == 0) | (x == 1)
 
     def _in_mean_domain(self, mu):
         return ((mu > 0) & (mu < 1)).all(-1)
@@ -175,12 +233,17 @@ class Categorical(Family):
         self.name = f"Categorical({self.k})"
         self.omega = f"R^{self.dim}"
         self.mean_domain = "{μ_k > 0, Σ_k μ_k < 1}"
+        self.support = f"{{0, ..., {self.k - 1}}}"
 
     def _in_mean_domain(self, mu):
         return (mu > 0).all(-1) & (mu.sum(-1) < 1)
 
+    def _in_support(self, x):
+        return (x == x.round()) & (x >= 0) & (x < self.k)
+
     def sufficient_statistic(self, x):
-        x = torch.as_tensor(x)
+        r"""φ(x) = (1[x = 1], ..., 1[x = K−1]), shape (..., K − 1)."""
+        x = self._check_x(x)
         return torch.nn.functional.one_hot(x.long(), self.k)[..., 1:].to(DTYPE)
 
     def _full_logits(self, t):
@@ -218,11 +281,15 @@ class Poisson(Family):
     """
 
     name, dim, omega, mean_domain = "Poisson", 1, "R", "(0, ∞)"
+    support = "{0, 1, 2, ...}"
     _window = 14.0  # the series runs over rate ± 14 standard deviations (mass outside < 1e-40)
     _asymptotic_rate = 1e5  # above this rate, H uses its asymptotic expansion in 1/λ
 
     def _in_mean_domain(self, mu):
         return (mu > 0).all(-1)
+
+    def _in_support(self, x):
+        return (x == x.round()) & (x >= 0)
 
     def _log_partition(self, t):
         return torch.exp(t[..., 0])
@@ -259,7 +326,9 @@ class Poisson(Family):
         return torch.where(big, asym, series)
 
     def expected_log_base(self, theta):
+        r"""E_θ[log h(X)] = −E_θ[log X!]: a series over the Poisson window, its asymptotic form at large rates."""
         t = self.check_theta(theta)
+        _finite("theta", t, "the rate e^θ", torch.exp(t[..., 0]))
         rate = torch.exp(t[..., 0])
         x, p, _ = self._pmf_terms(t.clamp(max=math.log(self._asymptotic_rate)))
         series = -(p * torch.lgamma(x + 1)).sum(-1)
@@ -276,6 +345,10 @@ class Exponential(Family):
 
     name, dim, omega, mean_domain = "Exponential", 1, "(−∞, 0)", "(0, ∞)"
     interior = (-1.0,)
+    support = "[0, ∞)"
+
+    def _in_support(self, x):
+        return x >= 0
 
     def _in_omega(self, t):
         return (t < 0).all(-1)
@@ -319,14 +392,21 @@ class Gaussian(Family):
         return mu[..., 1] > mu[..., 0] ** 2
 
     def sufficient_statistic(self, x):
-        x = torch.as_tensor(x, dtype=DTYPE)
+        r"""φ(x) = (x, x²), shape (..., 2)."""
+        x = self._check_x(x)
         return torch.stack([x, x**2], dim=-1)
 
     @staticmethod
-    def moments(t) -> tuple[torch.Tensor, torch.Tensor]:
-        """(m, σ²) from θ."""
-        var = -0.5 / t[..., 1]
-        return t[..., 0] * var, var
+    def moments(theta) -> tuple[torch.Tensor, torch.Tensor]:
+        """(m, σ²) from θ = (m/σ², −1/(2σ²))."""
+        if not isinstance(theta, torch.Tensor) or not theta.is_floating_point():
+            theta = Gaussian().check_theta(theta)
+        elif theta.shape[-1:] != (2,):
+            raise ValueError(f"theta must have last dimension 2, got shape {tuple(theta.shape)}")
+        elif not bool((theta[..., 1] < 0).all()):
+            raise ValueError(f"theta must lie in Ω = R × (−∞, 0) for the Gaussian family, got {theta.tolist()}")
+        var = -0.5 / theta[..., 1]
+        return theta[..., 0] * var, var
 
     def _log_partition(self, t):
         return -t[..., 0] ** 2 / (4 * t[..., 1]) - 0.5 * torch.log(-2 * t[..., 1]) + 0.5 * math.log(2 * math.pi)
@@ -361,6 +441,10 @@ def get_family(name: str, **kwargs) -> Family:
     check_choice("name", name, FAMILIES)
     cls = {"bernoulli": Bernoulli, "categorical": Categorical, "poisson": Poisson,
            "exponential": Exponential, "gaussian": Gaussian}[name]
+    allowed = {"k"} if name == "categorical" else set()
+    unknown = sorted(set(kwargs) - allowed)
+    if unknown:
+        raise TypeError(f"{unknown[0]} is not an option of the {name} family (options: {sorted(allowed) or 'none'})")
     return cls(**kwargs)
 
 
@@ -373,6 +457,7 @@ def _check_family(family) -> Family:
 def mean_autograd(family: Family, theta) -> torch.Tensor:
     r"""μ = ∇A(θ) by automatic differentiation of ``family.log_partition``."""
     family = _check_family(family)
+    family.mean(theta)  # a clear error where A(θ) or its gradient overflows
     t = family.check_theta(theta).detach().clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(family.log_partition(t).sum(), t)
     return grad
@@ -424,6 +509,7 @@ def conjugate(family: Family, mu, *, tol: float = 1e-12, max_iter: int = 200) ->
     """
     family = _check_family(family)
     mu = family.check_mu(mu)
+    tol, max_iter = _check_newton(tol, max_iter)
     if mu.ndim != 1:
         raise ValueError(f"mu must be a single point of shape ({family.dim},), got {tuple(mu.shape)}")
     start = family.theta_from_mean(family.mean(_default_theta(family)))  # a point inside Ω
@@ -448,6 +534,9 @@ def variational_log_partition(family: Family, theta, *, conjugate_fn: Callable |
     """
     family = _check_family(family)
     theta = family.check_theta(theta)
+    tol, max_iter = _check_newton(tol, max_iter)
+    if conjugate_fn is not None and not callable(conjugate_fn):
+        raise TypeError(f"conjugate_fn must be a function of mu (A*), got {type(conjugate_fn).__name__}")
     if theta.ndim != 1:
         raise ValueError(f"theta must be a single point of shape ({family.dim},), got {tuple(theta.shape)}")
     a_star = conjugate_fn or family._conjugate
@@ -457,7 +546,14 @@ def variational_log_partition(family: Family, theta, *, conjugate_fn: Callable |
         return (theta * m).sum() - a_star(m)
 
     mu = _newton_maximize(objective, start, lambda m: bool(family._in_mean_domain(m)), tol=tol, max_iter=max_iter)
-    return objective(mu).detach(), mu
+    value = objective(mu)
+    if not isinstance(value, torch.Tensor) or value.numel() != 1:
+        raise TypeError("conjugate_fn must return one number A*(mu) per point")
+    return _finite("theta", theta, "the variational maximum", value.detach()), mu
+
+
+def _check_newton(tol, max_iter) -> tuple[float, int]:
+    return check_positive_float("tol", tol), check_positive_int("max_iter", max_iter)
 
 
 def _default_theta(family: Family) -> torch.Tensor:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .. import expfam
+from ..utils import check_choice, check_int
 from ..viz import COLORS
 from ._base import FigureApp
 
@@ -43,9 +44,8 @@ class ConjugateDuality(FigureApp):
     controls_width = "320px"
 
     def __init__(self, family: str = "Bernoulli", *, num_points: int = 241):
-        if family not in SETTINGS:
-            raise ValueError(f"family must be one of {', '.join(map(repr, SETTINGS))}, got {family!r}")
-        self.num_points = num_points
+        check_choice("family", family, tuple(SETTINGS))
+        self.num_points = check_int("num_points", num_points, low=2, high=10_001)
         self._cache: dict[str, dict] = {}
         choose = widgets.Dropdown(options=list(SETTINGS), value=family, description="family")
         t1 = widgets.FloatSlider(description="θ₁", readout_format=".2f", continuous_update=True)
@@ -73,6 +73,8 @@ class ConjugateDuality(FigureApp):
 
     # -- the curves and surfaces of a family (static, cached) -----------------------------------------
     def static(self, name: str) -> dict:
+        """The curves (1-D families) or surfaces (2-D) of A and A* for the family ``name`` (cached)."""
+        check_choice("name", name, tuple(SETTINGS))
         if name in self._cache:
             return self._cache[name]
         family, ranges, _, mu_box = SETTINGS[name]
