@@ -5,7 +5,8 @@ server extension this environment installs) and a kernel started through its RES
 ``LECTUREKIT_SHARED_CACHE`` pointing at a folder ``lecturekit cache warm`` filled, an empty cache
 of their own, and one torch thread (``OMP_NUM_THREADS=1``, as deploy/jupyterhub sets it). All N
 start together and run the notebook's code cells in order over the kernel's websocket, as "Run
-All" does. Measured per student: seconds from the kernel start request to the first figure
+All" does (a cell that raises stops that student's run, as Run All does; the JSON names the
+cell in ``cell_error``). Measured per student: seconds from the kernel start request to the first figure
 (``image/png`` output) and to the last cell, and the peak memory of their server plus kernel
 (RSS, and PSS, which splits shared pages fairly). One JSON line per N with ``students``,
 ``first_figure_s_median``, ``rss_mb_per_student`` and more.
@@ -82,10 +83,13 @@ async def run_cells(base: str, token: str, cells: list[str], timeout: float) -> 
     kernel_id = json.loads(r.body)["id"]
     conn = await websocket_connect(HTTPRequest(f"{base.replace('http', 'ws', 1)}/api/kernels/{kernel_id}/channels",
                                                headers=headers))
-    session, first_figure = uuid.uuid4().hex, None
+    session, first_figure, error, cells_run = uuid.uuid4().hex, None, None, 0
     deadline = start + timeout
     try:
         for code in cells:
+            if error:
+                break  # as "Run All" does: a cell that raised stops the run
+            cells_run += 1
             msg_id = uuid.uuid4().hex
             conn.write_message(json.dumps({
                 "header": {"msg_id": msg_id, "username": "student", "session": session, "version": "5.3",
@@ -107,14 +111,15 @@ async def run_cells(base: str, token: str, cells: list[str], timeout: float) -> 
                 if kind in ("display_data", "execute_result") and "image/png" in msg["content"]["data"]:
                     first_figure = first_figure or time.perf_counter() - start
                 elif kind == "error":
-                    raise RuntimeError(f"{msg['content']['ename']}: {msg['content']['evalue']} in cell:\n{code[:200]}")
+                    error = f"cell {cells_run}: {msg['content']['ename']}: {msg['content']['evalue']}"[:300]
                 elif kind == "execute_reply":
                     replied = True
                 elif kind == "status" and msg["content"]["execution_state"] == "idle":
                     idle = True
     finally:
         conn.close()
-    return {"first_figure_s": first_figure, "run_all_s": time.perf_counter() - start}
+    return {"first_figure_s": first_figure, "run_all_s": time.perf_counter() - start, "error": error,
+            "cells_run": cells_run}
 
 
 class MemorySampler(threading.Thread):
@@ -188,6 +193,7 @@ def run(n: int, cells: list[str], notebooks: Path, shared: Path, timeout: float)
         errors = [f"student {i}: {r}" for i, r in enumerate(results) if isinstance(r, BaseException)]
         if errors:
             raise RuntimeError("; ".join(errors))
+        missed = sorted({p.stem.rsplit("-", 1)[0] for i in range(n) for p in (work / f"s{i}" / "cache").glob("*.pt")})
         misses = sum(len(list((work / f"s{i}" / "cache").glob("*.pt"))) for i in range(n))
         firsts = [r["first_figure_s"] for r in results if r["first_figure_s"] is not None]
         return {
@@ -199,7 +205,9 @@ def run(n: int, cells: list[str], notebooks: Path, shared: Path, timeout: float)
             "rss_mb_per_student": round(statistics.median(sampler.rss)),
             "pss_mb_per_student": round(statistics.median(sampler.pss)),
             "system_mb_peak": round(sampler.system_peak_mb),
-            "servers_start_s": round(server_start, 1), "cache_misses": misses, "load_1m_before": round(load, 2),
+            "servers_start_s": round(server_start, 1), "cache_misses": misses, "missed": missed, "load_1m_before": round(load, 2),
+            "cells": len(cells), "cells_run_min": min(r["cells_run"] for r in results),
+            "cell_error": next((r["error"] for r in results if r["error"]), None),
         }
     finally:
         for proc, _, _ in servers:
