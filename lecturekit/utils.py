@@ -49,6 +49,7 @@ __all__ = [
     "check_dtype",
     "check_path",
     "as_tensor_2d",
+    "as_float_tensor",
     "check_images",
     "check_tensor",
     "model_dtype",
@@ -380,6 +381,39 @@ def as_tensor_2d(name: str, x: Any, *, dtype: torch.dtype | None = None) -> torc
         t = t.to(torch.get_default_dtype() if dtype is None else dtype)
     if not torch.isfinite(t).all():
         raise ValueError(f"{name} must hold finite values only, but it contains NaN or inf")
+    return t
+
+
+def as_float_tensor(name: str, value: Any, *, dtype: torch.dtype = torch.float64, ndim: int | None = None,
+                    finite: bool = True, nonempty: bool = True) -> torch.Tensor:
+    """``value`` (a number, a nested list, an array or a tensor of real numbers) as a ``dtype`` tensor.
+
+    Strings, ``None``, booleans and complex numbers raise a TypeError naming ``name``; a wrong number
+    of axes, an empty value or NaN/infinity (when ``finite``) a ValueError. Tensors keep their device.
+    """
+    if isinstance(value, torch.Tensor):
+        if value.dtype == torch.bool or value.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+        if value.device.type == "meta":
+            raise ValueError(f"{name} is on the meta device, which holds no values")
+        t = value.to(dtype)
+    else:
+        if isinstance(value, (str, bytes, bool, dict, set)) or value is None:
+            raise TypeError(f"{name} must be a number, a list of numbers or a tensor, got {value!r}")
+        try:
+            arr = np.asarray(value)
+            if arr.dtype.kind not in "iuf":
+                raise TypeError
+            t = torch.as_tensor(arr.astype(np.float64), dtype=dtype)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a number, a list of numbers or a tensor, "
+                            f"got {type(value).__name__} that is not") from None
+    if ndim is not None and t.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} axes, got shape {tuple(t.shape)}")
+    if nonempty and t.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(t.shape)}")
+    if finite and not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} must hold finite values, but it contains NaN or infinity")
     return t
 
 

@@ -76,6 +76,10 @@ T.add("utils.as_tensor_2d", lambda: call(utils.as_tensor_2d, "x", np.ones((4, 2)
       x=[bad("abc", TypeError, names="x"), bad(3, TypeError, names="x"), bad([[1.0, float("nan")]], names="x"),
          bad(np.ones(3), names="x", why="1-D"), bad(np.ones((0, 2)), names="x", why="no-rows"),
          bad([[1, "a"]], TypeError, names="x", why="strings"), bad(torch.ones(2, 2, dtype=torch.bool), TypeError, names="x")])
+T.add("utils.as_float_tensor", lambda: call(utils.as_float_tensor, "mu", [0.5, 1.0], ndim=1),
+      value=[bad("0.5", TypeError, names="mu"), bad(None, TypeError, names="mu"), bad(True, TypeError, names="mu"),
+             bad([[0.5, 1.0]], names="mu", why="2-D"), bad([], names="mu"), bad([float("nan"), 1.0], names="mu"),
+             bad(torch.zeros(2, dtype=torch.complex64), TypeError, names="mu"), bad({"a": 1}, TypeError, names="mu")])
 T.add("utils.check_images", lambda: call(utils.check_images, "images", torch.rand(3, 1, 8, 8), size=(8, 8)),
       x=[bad(np.zeros((3, 1, 8, 8)), TypeError, names="images"), bad(torch.rand(3, 8, 8), names="images", why="no-channel"),
          bad(torch.rand(3, 3, 8, 8), names="images", why="rgb"), bad(torch.rand(3, 1, 7, 8), names="images", why="size"),

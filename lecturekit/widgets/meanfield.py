@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from .. import meanfield
+from ..utils import check_float, check_int, check_nonnegative_int
 from ..viz import COLORS, gaussian_ellipse
 from ._base import FigureApp
 
@@ -31,6 +32,7 @@ class MeanFieldGaussian(FigureApp):
     figsize = (8.5, 3.8)
 
     def __init__(self, rho: float = 0.8):
+        rho = check_float("rho", rho, low=-0.95, high=0.95)  # the slider's range: it would clamp silently
         slider = widgets.FloatSlider(value=rho, min=-0.95, max=0.95, step=0.05, description="ρ",
                                      readout_format=".2f")
         super().__init__({"rho": slider})
@@ -95,7 +97,10 @@ class GradientVariance(FigureApp):
     SIZES = (2, 3, 5, 10, 20, 50, 100, 200, 500)
 
     def __init__(self, *, m: float = 0.0, num_replicates: int = 300, seed: int = 0):
-        self.m = torch.tensor([float(m)], dtype=torch.float64)
+        m = check_float("m", m, low=-10.0, high=10.0)
+        num_replicates = check_int("num_replicates", num_replicates, low=2, high=100_000)
+        seed = check_nonnegative_int("seed", seed)
+        self.m = torch.tensor([m], dtype=torch.float64)
         self.log_s = torch.zeros(1, dtype=torch.float64)
         self.num_replicates, self.seed = num_replicates, seed
         self.exact = float(meanfield.exact_gradient(meanfield.square_expectation, self.m, self.log_s)[0][0])
