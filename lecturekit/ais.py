@@ -1,17 +1,21 @@
-r"""The RBM's log-partition function: exactly by enumeration, or by annealed importance sampling.
+r"""The RBM's log-partition function :math:`A = \log Z`: exactly by enumeration, or by annealed
+importance sampling.
 
-:math:`\log A(\theta) = \log\sum_{x,z} e^{-E(x,z)}`. Summing out the larger layer analytically
-leaves :math:`2^{\min(D,H)}` terms, which we enumerate when that is small (up to about 20 units).
-For bigger models AIS (Neal 2001; Salakhutdinov & Murray 2008) anneals from a base-rate RBM
-:math:`p_A(x, z) \propto e^{b_A^\top x}` (zero weights and hidden biases, visible biases from the
-data marginals), whose partition function is :math:`2^H\prod_i (1 + e^{b_{A,i}})`, to the target through
+:math:`Z(\theta) = \sum_{x,z} e^{-E(x,z)}` and :math:`A(\theta) = \log Z(\theta)` (the log-partition
+function of notebook 02). Summing out the larger layer analytically leaves :math:`2^{\min(D,H)}`
+terms, which we enumerate when that is small (up to about 20 units). For bigger models AIS
+(Neal 2001; Salakhutdinov & Murray 2008) anneals from a base-rate RBM
+:math:`p_0(x, z) \propto e^{b_0^\top x}` (zero weights and hidden biases, visible biases from the
+data marginals), whose partition function is :math:`Z_0 = 2^H\prod_i (1 + e^{b_{0,i}})`, to the
+target through the unnormalized marginals
 
 .. math::
-    p_k^*(x) = e^{(1-\beta_k)\,b_A^\top x}\; e^{-\beta_k F(x)\,\text{with } \theta\to\beta_k\theta},
-    \qquad 0 = \beta_0 < \dots < \beta_K = 1,
+    p_k^*(x) = e^{(1-\tau_k)\,b_0^\top x}\; e^{-F_{\tau_k\theta}(x)},
+    \qquad 0 = \tau_0 < \tau_1 < \dots < \tau_K = 1,
 
-and averages the importance weights :math:`w = \prod_k p_k^*(x_{k-1})/p_{k-1}^*(x_{k-1})`:
-:math:`\mathbb{E}[w] = A_B/A_A`.
+(:math:`F_{\tau\theta}` is the free energy with every parameter scaled by the inverse temperature
+:math:`\tau`), and averages the importance weights
+:math:`w = \prod_{k=1}^{K} p_k^*(x_{k-1})/p_{k-1}^*(x_{k-1})`: :math:`\mathbb{E}[w] = Z/Z_0`.
 
 References:
     Neal (2001). Annealed importance sampling.
@@ -26,13 +30,23 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .boltzmann import RBM, bernoulli, check_binary
-from .utils import check_positive_int
+from .boltzmann import RBM, check_binary, sweeps
+from .train import check_num_steps
+from .utils import bernoulli, check_generator, check_positive_int
 
-__all__ = ["log_partition_exact", "base_rate_bias", "AISResult", "ais_log_partition", "log_likelihood"]
+__all__ = ["log_partition_exact", "base_rate_bias", "base_rate_log_likelihood", "AISResult", "ais_log_partition",
+           "log_p_star", "temperatures", "log_likelihood", "MAX_EXACT_UNITS", "AIS_MAX_ERROR",
+           "BASE_RATE_RANGE", "AIS_CHECK"]
 
 #: enumeration refuses more than this many units on the enumerated side (2^20 terms)
 MAX_EXACT_UNITS = 20
+
+#: notebook 06 claims AIS (500 chains, 1,000 temperatures) within this many nats of the exact log Z
+AIS_MAX_ERROR = 0.1
+#: the AIS settings of that check
+AIS_CHECK = {"num_chains": 500, "num_temperatures": 1000}
+#: the base-rate model's test log-likelihood on the binarized test digits lies in this range (nats)
+BASE_RATE_RANGE = (-210.0, -204.0)
 
 
 def _binary_states(n: int, start: int, stop: int, *, dtype, device) -> torch.Tensor:
@@ -43,7 +57,7 @@ def _binary_states(n: int, start: int, stop: int, *, dtype, device) -> torch.Ten
 
 
 def log_partition_exact(rbm: RBM, *, chunk_size: int = 4096) -> torch.Tensor:
-    r""":math:`\log A = \log\sum_z \exp\big(c^\top z + \sum_i \mathrm{softplus}(b_i + (Wz)_i)\big)`,
+    r""":math:`A = \log Z = \log\sum_z \exp\big(c^\top z + \sum_i \mathrm{softplus}(b_i + (Wz)_i)\big)`,
     enumerating the smaller layer (hiddens here; visibles when D < H).
 
     Raises:
@@ -68,80 +82,100 @@ def log_partition_exact(rbm: RBM, *, chunk_size: int = 4096) -> torch.Tensor:
 
 
 def base_rate_bias(x: torch.Tensor, *, pseudocount: float = 5.0) -> torch.Tensor:
-    r"""Visible biases of the base-rate model, :math:`b_{A,i} = \log\frac{\bar x_i}{1-\bar x_i}`,
+    r"""Visible biases of the base-rate model, :math:`b_{0,i} = \log\frac{\bar x_i}{1-\bar x_i}`,
     with ``pseudocount`` extra counts of 0 and 1 per pixel so no bias is infinite."""
     x = check_binary("x", x)
     p = (x.sum(0) + pseudocount) / (x.shape[0] + 2 * pseudocount)
     return torch.log(p) - torch.log1p(-p)
 
 
+@torch.no_grad()
+def base_rate_log_likelihood(x: torch.Tensor, base_bias: torch.Tensor) -> float:
+    r"""Mean log-likelihood in nats of independent pixels with logits ``base_bias``:
+    :math:`\frac1N\sum_n b_0^\top x_n - \sum_i \mathrm{softplus}(b_{0,i})`, the reference that
+    every model of the digits should beat."""
+    x = check_binary("x", x)
+    base_bias = base_bias.to(x.device, x.dtype)
+    if base_bias.shape != (x.shape[1],):
+        raise ValueError(f"base_bias must have shape ({x.shape[1]},), got {tuple(base_bias.shape)}")
+    return float((x @ base_bias).mean() - F.softplus(base_bias).sum())
+
+
 @dataclass
 class AISResult:
-    """What :func:`ais_log_partition` found: the estimate and its spread."""
+    """What :func:`ais_log_partition` found: the estimate of log Z and its spread."""
 
-    log_z: float  #: the estimate of log A (nats)
+    log_z: float  #: the estimate of log Z = A (nats)
     log_z_low: float  #: log(mean w − 3 s.e.), the lower end S&M (2008) report (−inf if negative)
     log_z_high: float  #: log(mean w + 3 s.e.)
-    log_weights: torch.Tensor  #: one log importance weight per chain, plus log A_A
-    num_betas: int
+    log_weights: torch.Tensor  #: one log importance weight per chain, plus log Z_0
+    num_temperatures: int
 
 
-def _log_p_star(x, beta, rbm: RBM, b_a):
-    r""":math:`\log p^*_\beta(x) = (1-\beta) b_A^\top x + \beta b^\top x + \sum_j \mathrm{softplus}(\beta(c_j + (xW)_j))`."""
-    return (1 - beta) * (x @ b_a) + beta * (x @ rbm.b) + F.softplus(beta * (x @ rbm.W + rbm.c)).sum(-1)
+def log_p_star(x: torch.Tensor, tau, rbm: RBM, base_bias: torch.Tensor) -> torch.Tensor:
+    r""":math:`\log p^*_\tau(x) = (1-\tau) b_0^\top x + \tau b^\top x + \sum_j \mathrm{softplus}(\tau(c_j + (xW)_j))`,
+    the unnormalized marginal at inverse temperature :math:`\tau` (one value per row)."""
+    return (1 - tau) * (x @ base_bias) + tau * (x @ rbm.b) + F.softplus(tau * (x @ rbm.W + rbm.c)).sum(-1)
 
 
 @torch.no_grad()
 def ais_log_partition(rbm: RBM, base_bias: torch.Tensor | None = None, *, num_chains: int = 100,
-                      num_betas: int = 1000, generator: torch.Generator | None = None) -> AISResult:
-    r"""Annealed importance sampling estimate of :math:`\log A(\theta)`.
+                      num_temperatures: int = 1000, generator: torch.Generator | None = None,
+                      progress: bool | None = None) -> AISResult:
+    r"""Annealed importance sampling estimate of :math:`\log Z(\theta) = A(\theta)`.
 
     Args:
         rbm: the target model.
         base_bias: the base-rate model's visible biases (see :func:`base_rate_bias`; default:
             zeros, i.e. uniform visibles).
         num_chains: independent AIS runs (importance weights).
-        num_betas: intermediate distributions; the β grid is denser near 1, where the
-            distributions change fastest (linear pieces as in S&M 2008).
-        generator: seeds the runs.
+        num_temperatures: K + 1, the number of inverse temperatures :math:`\tau_0 = 0, \dots,
+            \tau_K = 1`; see :func:`temperatures` for the grid.
+        generator: seeds the runs (a CPU generator works for a model on a GPU).
+        progress: show a progress bar over the temperatures (default: unless ``TQDM_DISABLE``).
 
     Returns:
-        An :class:`AISResult`. The estimate of :math:`A` is unbiased, so :math:`\log` of it is biased
-        low, by less as ``num_betas`` and ``num_chains`` grow.
+        An :class:`AISResult`. The estimate of :math:`Z` is unbiased, so :math:`\log` of it is biased
+        low, by less as ``num_temperatures`` and ``num_chains`` grow.
     """
     num_chains = check_positive_int("num_chains", num_chains)
-    num_betas = check_positive_int("num_betas", num_betas)
-    if num_betas < 2:
-        raise ValueError(f"num_betas must be at least 2, got {num_betas}")
+    num_temperatures = check_num_steps("num_temperatures", num_temperatures)
+    if num_temperatures < 2:
+        raise ValueError(f"num_temperatures must be at least 2, got {num_temperatures}")
+    check_generator(generator)
     W = rbm.W
-    b_a = torch.zeros_like(rbm.b) if base_bias is None else base_bias.to(W.device, W.dtype)
-    if b_a.shape != rbm.b.shape:
-        raise ValueError(f"base_bias must have shape ({rbm.num_visible},), got {tuple(b_a.shape)}")
-    betas = _beta_schedule(num_betas, dtype=W.dtype, device=W.device)
-    x = bernoulli(torch.sigmoid(b_a).expand(num_chains, -1).contiguous(), generator)  # exact sample of p_0
+    b0 = torch.zeros_like(rbm.b) if base_bias is None else base_bias.to(W.device, W.dtype)
+    if b0.shape != rbm.b.shape:
+        raise ValueError(f"base_bias must have shape ({rbm.num_visible},), got {tuple(b0.shape)}")
+    taus = temperatures(num_temperatures, dtype=W.dtype, device=W.device)
+    x = bernoulli(torch.sigmoid(b0).expand(num_chains, -1).contiguous(), generator=generator)  # exact draw of p_0
     log_w = torch.zeros(num_chains, dtype=W.dtype, device=W.device)
-    for prev, beta in zip(betas[:-1], betas[1:]):
-        log_w += _log_p_star(x, beta, rbm, b_a) - _log_p_star(x, prev, rbm, b_a)
-        # one Gibbs sweep that leaves p_beta(x, z) invariant
-        z = bernoulli(torch.sigmoid(beta * (x @ W + rbm.c)), generator)
-        x = bernoulli(torch.sigmoid((1 - beta) * b_a + beta * (z @ W.T + rbm.b)), generator)
+    for k in sweeps(num_temperatures - 1, desc="AIS", progress=progress):
+        prev, tau = taus[k], taus[k + 1]
+        log_w += log_p_star(x, tau, rbm, b0) - log_p_star(x, prev, rbm, b0)
+        # one Gibbs sweep that leaves p_tau(x, z) invariant
+        z = bernoulli(torch.sigmoid(tau * (x @ W + rbm.c)), generator=generator)
+        x = bernoulli(torch.sigmoid((1 - tau) * b0 + tau * (z @ W.T + rbm.b)), generator=generator)
     # the base model keeps the target's H hidden units with zero weights: each contributes log 2
-    log_z_a = F.softplus(b_a).sum() + rbm.num_hidden * math.log(2)
+    log_z0 = F.softplus(b0).sum() + rbm.num_hidden * math.log(2)
     log_mean = torch.logsumexp(log_w, 0) - math.log(num_chains)
     # spread: 3 standard errors of the mean weight, in the log domain relative to the mean
     rel = torch.exp(log_w - log_mean)
     se = float(rel.std(unbiased=num_chains > 1)) / math.sqrt(num_chains) if num_chains > 1 else 0.0
-    log_z = float(log_z_a + log_mean)
+    log_z = float(log_z0 + log_mean)
     low = log_z + math.log(1 - 3 * se) if 3 * se < 1 else -math.inf
-    return AISResult(log_z, low, log_z + math.log(1 + 3 * se), log_w + log_z_a, num_betas)
+    return AISResult(log_z, low, log_z + math.log(1 + 3 * se), log_w + log_z0, num_temperatures)
 
 
-def _beta_schedule(num_betas: int, *, dtype, device) -> torch.Tensor:
-    """0 = β_0 < ... < β_K = 1: 10% of the points on [0, 0.5], 40% on [0.5, 0.9], 50% on [0.9, 1]."""
-    if num_betas < 10:
-        return torch.linspace(0, 1, num_betas, dtype=dtype, device=device)
-    n1, n2 = num_betas // 10, (4 * num_betas) // 10
-    n3 = num_betas - n1 - n2
+def temperatures(num: int, *, dtype=torch.float32, device=None) -> torch.Tensor:
+    """0 = τ_0 < ... < τ_K = 1 (``num`` = K + 1 points), denser near 1 where the distributions
+    change fastest: 10% of the points on [0, 0.5], 40% on [0.5, 0.9], 50% on [0.9, 1] (linear
+    pieces, as Salakhutdinov & Murray 2008); evenly spaced below 10 points."""
+    num = check_positive_int("num", num)
+    if num < 10:
+        return torch.linspace(0, 1, num, dtype=dtype, device=device)
+    n1, n2 = num // 10, (4 * num) // 10
+    n3 = num - n1 - n2
     parts = [torch.linspace(0, 0.5, n1 + 1, dtype=dtype)[:-1], torch.linspace(0.5, 0.9, n2 + 1, dtype=dtype)[:-1],
              torch.linspace(0.9, 1, n3, dtype=dtype)]
     return torch.cat(parts).to(device)
@@ -149,12 +183,14 @@ def _beta_schedule(num_betas: int, *, dtype, device) -> torch.Tensor:
 
 @torch.no_grad()
 def log_likelihood(rbm: RBM, x: torch.Tensor, log_z: float | torch.Tensor | None = None) -> float:
-    r"""Mean test log-likelihood in nats, :math:`\frac1N\sum_n -F(x_n) - \log A`.
+    r"""Mean log-likelihood in nats, :math:`\frac1N\sum_n -F(x_n) - \log Z`.
 
     ``log_z`` defaults to the exact value (small models only); pass ``ais_log_partition(...).log_z``
     for larger ones.
     """
     x = check_binary("x", x).to(rbm.W.device, rbm.W.dtype)
+    if x.shape[1] != rbm.num_visible:
+        raise ValueError(f"x must have {rbm.num_visible} columns (num_visible), got {x.shape[1]}")
     if log_z is None:
         log_z = log_partition_exact(rbm)
     return float(-rbm.free_energy(x).mean() - float(log_z))

@@ -1,7 +1,7 @@
 """Widget for notebook 06: Gibbs chains moving from noise to digits.
 
-The chains of every model are run once, all steps kept (:class:`~lecturekit.boltzmann.GibbsChain`);
-the step slider only picks a frame and the toggle picks the model, so a redraw is one tiled
+The chains of every model are run once, all sweeps kept (:class:`~lecturekit.boltzmann.GibbsChain`);
+the sweep slider only picks a frame and the toggle picks the model, so a redraw is one tiled
 array turned into a PNG (about a millisecond, no matplotlib).
 """
 
@@ -13,8 +13,9 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
-from ..boltzmann import DBM, DBN, RBM, GibbsChain
-from ..utils import check_positive_int
+from ..boltzmann import DBM, DBN, RBM, GibbsChain, check_binary
+from ..train import check_num_steps
+from ..utils import check_positive_int, make_generator
 from ..viz import tile, to_numpy
 from ._base import FigureApp
 
@@ -22,7 +23,7 @@ __all__ = ["GibbsChainApp", "gibbs_chain", "grid_png"]
 
 
 class GibbsChainApp(FigureApp):
-    """A grid of Gibbs chains at one step; the image is the tiled array, not a matplotlib figure."""
+    """A grid of Gibbs chains at one sweep; the image is the tiled array, not a matplotlib figure."""
 
     dpi = 100
 
@@ -30,9 +31,9 @@ class GibbsChainApp(FigureApp):
                  nrow: int | None = None, scale: int = 3):
         if not chains:
             raise ValueError("chains must name at least one model")
-        steps = {c.num_steps for c in chains.values()}
-        if len(steps) != 1:
-            raise ValueError(f"chains must all have the same number of steps, got {sorted(steps)}")
+        sweeps = {c.num_sweeps for c in chains.values()}
+        if len(sweeps) != 1:
+            raise ValueError(f"chains must all have the same number of sweeps, got {sorted(sweeps)}")
         self.scale = check_positive_int("scale", scale)
         self.image_shape = tuple(image_shape)
         # frames as NumPy once: a redraw is then an index, a tile and a PNG
@@ -42,18 +43,18 @@ class GibbsChainApp(FigureApp):
         self.nrow = nrow or int(np.ceil(np.sqrt(n)))
         h, w = tile(next(iter(self.frames.values()))[0], nrow=self.nrow).shape
         self.figsize = (w * self.scale / self.dpi, h * self.scale / self.dpi)
-        step = widgets.IntSlider(value=0, min=0, max=steps.pop(), description="Gibbs step",
-                                 continuous_update=True)
+        sweep = widgets.IntSlider(value=0, min=0, max=sweeps.pop(), description="Gibbs sweep",
+                                  continuous_update=True)
         model = widgets.ToggleButtons(options=list(chains), value=next(iter(chains)), description="model")
         model.style.button_width = "60px"
-        super().__init__({"step": step, "model": model})
+        super().__init__({"sweep": sweep, "model": model})
 
     def setup(self, fig) -> None:
         pass  # nothing to draw with matplotlib: render() returns the tiled array's PNG
 
-    def compute(self, step: int, model: str) -> dict:
-        frame = self.frames[model][step]
-        return {"model": model, "step": step, "images": frame, "mean_ink": float(frame.mean())}
+    def compute(self, sweep: int, model: str) -> dict:
+        frame = self.frames[model][sweep]
+        return {"model": model, "sweep": sweep, "images": frame, "mean_ink": float(frame.mean())}
 
     def draw(self, result: dict) -> bool:
         self._grid = tile(result["images"], nrow=self.nrow, pad_value=0.0)  # what render() shows
@@ -64,26 +65,35 @@ class GibbsChainApp(FigureApp):
         return grid_png(self._grid, scale=self.scale)
 
     def readout(self, r: dict) -> str:
-        what = "noise" if r["step"] == 0 else "p(x = 1 | h) of the last sweep"
-        return (f"<b>{r['model']}</b>, step {r['step']} of {self.controls['step'].max}<br>"
+        what = "the start" if r["sweep"] == 0 else "p(x = 1 | z) of the last sweep"
+        return (f"<b>{r['model']}</b>, sweep {r['sweep']} of {self.controls['sweep'].max}<br>"
                 f"showing: {what}<br>mean ink: {r['mean_ink']:.3f}")
 
 
 def gibbs_chain(rbm: RBM, dbn: DBN | None = None, dbm: DBM | None = None, *, num_chains: int = 16,
-                num_steps: int = 200, seed: int = 0, **kwargs) -> GibbsChainApp:
-    """Build the Gibbs chain app: run ``num_chains`` chains of each model for ``num_steps`` sweeps
-    from uniform noise (seeded, so the same slider value always shows the same picture)."""
-    if not isinstance(rbm, RBM):
-        raise TypeError(f"rbm must be a lecturekit.boltzmann.RBM, got {type(rbm).__name__}")
+                num_sweeps: int = 200, x0: torch.Tensor | None = None, seed: int = 0, **kwargs) -> GibbsChainApp:
+    """Build the Gibbs chain app: run ``num_chains`` chains of each model for ``num_sweeps`` sweeps,
+    seeded (the same slider value always shows the same picture).
+
+    The chains start from uniform noise, or with ``x0`` (binary images, at least ``num_chains``)
+    from its first ``num_chains`` images: the RBM's chains at the images, the DBN's and DBM's at
+    their hidden states.
+    """
+    for name, m, kind in (("rbm", rbm, RBM), ("dbn", dbn, DBN), ("dbm", dbm, DBM)):
+        if (m is not None or name == "rbm") and not isinstance(m, kind):
+            raise TypeError(f"{name} must be a lecturekit.boltzmann.{kind.__name__}, got {type(m).__name__}")
     num_chains = check_positive_int("num_chains", num_chains)
-    num_steps = check_positive_int("num_steps", num_steps)
-    models = {"RBM": rbm, "DBN": dbn, "DBM": dbm}
+    num_sweeps = check_num_steps("num_sweeps", num_sweeps)
+    if x0 is not None:
+        x0 = check_binary("x0", x0)
+        if x0.shape[0] < num_chains:
+            raise ValueError(f"x0 must hold at least num_chains={num_chains} images, got {x0.shape[0]}")
+        x0 = x0[:num_chains]
     chains = {}
-    for name, m in models.items():
-        if m is None:
-            continue
-        g = torch.Generator(device=next(m.parameters()).device).manual_seed(seed)
-        chains[name] = m.sample(num_chains, num_steps=num_steps, generator=g, keep_chain=True)
+    for name, m in {"RBM": rbm, "DBN": dbn, "DBM": dbm}.items():
+        if m is not None:
+            chains[name] = m.sample(num_chains, num_sweeps=num_sweeps, x0=x0, generator=make_generator(seed),
+                                    keep_chain=True)
     return GibbsChainApp(chains, **kwargs)
 
 
