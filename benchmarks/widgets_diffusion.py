@@ -4,19 +4,18 @@ The time slider precomputes every frame, so the redraw cost does not depend on t
 untrained model of the notebook's size (T = 40, 1,000 points, a 15 x 15 arrow grid) is timed.
 """
 
-import torch
-
 from lecturekit import data
 from lecturekit import diffusion as D
+from lecturekit.utils import make_generator, seeded
 from lecturekit.widgets.diffusion import time_slider
 
 from widgets import WidgetCase  # benchmarks/ is on sys.path when widgets.py runs
 
 
 def _build():
-    torch.manual_seed(0)
-    model = D.make_model(**D.SWISS_ROLL)
-    x0 = data.swiss_roll(1000, generator=torch.Generator().manual_seed(1))
+    with seeded(0):
+        model = D.make_model(**D.SWISS_ROLL["model"])
+    x0 = data.swiss_roll(1000, generator=make_generator(1))
     return time_slider(model, x0)
 
 

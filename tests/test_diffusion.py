@@ -13,7 +13,7 @@ F64 = torch.float64
 
 
 def _diffusion(num_steps=10, *, parameterization="mean_cov", dim=2, **kw):
-    return D.make_model(dim=dim, num_steps=num_steps, hidden_dim=8, num_layers=2, schedule="linear",
+    return D.make_model(dim=dim, num_timesteps=num_steps, hidden_dim=8, num_layers=2, schedule="linear",
                         beta_start=0.01, beta_end=0.2, parameterization=parameterization, **kw)
 
 
@@ -39,10 +39,10 @@ def test_schedule_buffers_are_registered_and_indexed_by_t():
 
 
 def test_bad_inputs_name_the_argument():
-    with pytest.raises(ValueError, match="num_steps"):
+    with pytest.raises(ValueError, match="num_timesteps"):
         D.beta_schedule(0)
-    with pytest.raises(ValueError, match="num_steps"):
-        D.make_model(dim=2, num_steps=0)
+    with pytest.raises(ValueError, match="num_timesteps"):
+        D.make_model(dim=2, num_timesteps=0)
     with pytest.raises(ValueError, match="beta_end"):
         D.beta_schedule(10, beta_end=1.5)
     with pytest.raises(ValueError, match="beta_start"):
@@ -236,13 +236,14 @@ def test_inpainting_clamps_the_known_coordinates():
 def test_training_raises_the_bound_on_the_swiss_roll():
     x = data.swiss_roll(2000, generator=torch.Generator().manual_seed(0))
     test = data.swiss_roll(500, generator=torch.Generator().manual_seed(1))
-    dm = D.make_model(dim=2, num_steps=20, hidden_dim=32, num_layers=2)
+    dm = D.make_model(dim=2, num_timesteps=20, hidden_dim=32, num_layers=2)
     before = float(dm.lower_bound(test).mean())
-    extras = D.fit_model(dm, x, train_steps=300, batch_size=256, lr=3e-3, progress=False)
+    extras = D.fit_diffusion(dm, x, num_steps=300, batch_size=256, lr=3e-3, progress=False,
+                             generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         after = float(dm.lower_bound(test).mean())
     assert after > before + 0.1
-    assert len(extras["loss"]) == 30 and extras["seconds"] > 0
+    assert len(extras.loss) == 300 and extras.seconds > 0
 
 
 # ------------------------------------------------------------------ metrics
@@ -268,3 +269,43 @@ def test_isotropic_gaussian_baseline_and_bits():
     ref = torch.distributions.Normal(x.mean(0), var.sqrt()).log_prob(x[:10]).sum(1)
     assert torch.allclose(ll, ref)
     assert D.bits(math.log(2)) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------ notebook 08's claims fail on untrained models
+
+def test_the_bound_and_sample_claims_fail_for_an_untrained_swiss_roll_model():
+    from lecturekit.claims import ClaimError, check
+
+    g = torch.Generator().manual_seed(0)
+    x_train = data.swiss_roll(2000, noise=0.03, generator=g)
+    x_test = data.swiss_roll(500, noise=0.03, generator=g)
+    untrained = D.make_model(**D.SWISS_ROLL["model"]).eval()
+    with torch.no_grad():
+        gain = float(D.bits(untrained.lower_bound(x_test, generator=g).mean()
+                            - D.isotropic_gaussian_log_likelihood(x_train, x_test).mean()))
+        samples = untrained.p_sample_loop((500, 2), generator=g)
+    with pytest.raises(ClaimError):
+        check("gain", gain, at_least=D.GAIN_BITS_BAND[0], at_most=D.GAIN_BITS_BAND[1])
+    gauss = x_train.mean(0) + torch.randn(500, 2, generator=g) @ torch.linalg.cholesky(torch.cov(x_train.T)).T
+    ratio = D.energy_distance(samples, x_test) / D.energy_distance(gauss, x_test)
+    with pytest.raises(ClaimError):
+        check("ratio", ratio, at_most=D.ENERGY_RATIO_MAX)
+
+
+def test_the_inpainting_claim_fails_for_an_untrained_model(tmp_cache):
+    from lecturekit.claims import ClaimError, check
+
+    x, y = data.mnist_5k("test")
+    untrained = D.make_model(**D.MNIST_14["model"]).eval()
+    filled, judged, accuracy = D.judged_inpainting(untrained, x[:60], y[:60], generator=torch.Generator().manual_seed(0))
+    assert filled.shape == (60, 196) and judged.shape == (60,)
+    known = D.inpaint_mask()
+    assert torch.equal(filled[:, known], (torch.nn.functional.avg_pool2d(x[:60], 2) * 2 - 1).flatten(1)[:, known])
+    with pytest.raises(ClaimError):
+        check("inpainting", accuracy, at_least=D.INPAINT_ACCURACY_MIN)
+
+
+@pytest.mark.parametrize("rows", [0, 14, 2.5, "5"])
+def test_inpaint_mask_refuses_bad_rows(rows):
+    with pytest.raises(ValueError, match="hidden_rows"):
+        D.inpaint_mask(rows)

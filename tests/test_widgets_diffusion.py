@@ -8,7 +8,7 @@ from lecturekit.widgets.diffusion import draw_figure1, time_slider, trajectories
 
 @pytest.fixture(scope="module")
 def model():
-    return D.make_model(dim=2, num_steps=8, hidden_dim=8, num_layers=2)
+    return D.make_model(dim=2, num_timesteps=8, hidden_dim=8, num_layers=2)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import torch
 
 from .. import diffusion as D
 from ..train import evaluating
+from ..utils import make_generator
 from ..viz import COLORS, to_numpy
 from ._base import FigureApp
 
@@ -32,14 +33,14 @@ def trajectories(diffusion: D.GaussianDiffusion, x0: torch.Tensor, *, grid_size:
     if not isinstance(x0, torch.Tensor) or x0.ndim != 2 or x0.shape[1] != 2:
         raise ValueError(f"x0 must be 2-D points of shape (N, 2), got {getattr(x0, 'shape', type(x0).__name__)}")
     device = diffusion.beta.device
-    g = torch.Generator(device=device).manual_seed(seed)
+    g = make_generator(seed)
     x0 = x0.to(device)
     ticks = torch.linspace(-limit, limit, grid_size, device=device, dtype=x0.dtype)
     grid = torch.cartesian_prod(ticks, ticks)
     with evaluating(diffusion):
         forward = diffusion.q_trajectory(x0, generator=g)
         reverse = diffusion.p_sample_loop(x0.shape, generator=g, return_trajectory=True)
-        drift = torch.stack([diffusion.drift(grid, t) for t in range(1, diffusion.num_steps + 1)])
+        drift = torch.stack([diffusion.drift(grid, t) for t in range(1, diffusion.num_timesteps + 1)])
     drift = torch.cat([drift[:1], drift])
     return {"forward": to_numpy(forward), "reverse": to_numpy(reverse), "grid": to_numpy(grid),
             "drift": to_numpy(drift)}
