@@ -24,14 +24,16 @@ References:
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .train import Batches, History, evaluating, fit
-from .utils import check_images, check_positive_int, randint
+from .train import Batches, History, check_num_steps, evaluating, fit
+from .utils import (check_device, check_generator, check_images, check_int, check_positive_float, check_positive_int,
+                    check_probability, check_tensor, randint)
 
 __all__ = ["DigitJudge", "fit_judge", "load_judge", "JUDGE_CONFIG", "DigitScores", "digit_scores",
            "frechet_distance", "inception_score", "MIN_TEST_ACCURACY", "reference_scores"]
@@ -59,10 +61,16 @@ class DigitJudge(nn.Module):
         self.drop = nn.Dropout(0.3)
         self.head = nn.Linear(feature_dim, 10)
 
+    def _check_x(self, x) -> torch.Tensor:
+        check_tensor("x", x, model=self)
+        return check_images("x", x, size=(28, 28))
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x)
+        """The penultimate layer for digits x (N, 1, 28, 28): shape (N, feature_dim)."""
+        return self.body(self._check_x(x))
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores for digits x (N, 1, 28, 28): shape (N, 10)."""
         return self.head(self.drop(self.features(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -86,10 +94,17 @@ def fit_judge(model: DigitJudge, x: torch.Tensor, y: torch.Tensor, *, num_epochs
               progress: bool | None = None) -> History:
     """Cross-entropy with Adam (learning rate decayed to 0 on a cosine) on digits moved by up to
     ``max_shift`` pixels (augmentation)."""
+    if not isinstance(model, DigitJudge):
+        raise TypeError(f"model must be a DigitJudge, got {type(model).__name__}")
     check_images("x", x, size=(28, 28))
+    check_tensor("x", x, model=model, low=0.0, high=1.0, hint="divide 0-255 pixels by 255")
+    _check_labels(y, x.shape[0], x.device)
+    lr = check_positive_float("lr", lr)
+    max_shift = check_int("max_shift", max_shift, low=0, high=8)
+    check_generator(generator)
     batches = Batches(x, y, batch_size=batch_size, generator=generator)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    steps = check_positive_int("num_epochs", num_epochs) * len(batches)
+    steps = check_num_steps("num_epochs", num_epochs) * len(batches)
     decay = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     return fit(lambda xb, yb: F.cross_entropy(model(_shift(xb, max_shift, generator)), yb), opt, batches, steps,
                model=model, scheduler=decay, desc="digit judge", progress=progress)
@@ -115,9 +130,23 @@ def _load(device: str) -> tuple[DigitJudge, float]:
     return model, history.info["test_accuracy"]
 
 
+def _check_labels(y, n: int, device: torch.device) -> torch.Tensor:
+    y = check_tensor("y", y, shape=(n,))
+    if y.dtype != torch.int64:
+        raise TypeError(f"y must hold int64 class labels, got dtype {y.dtype}; call y.long()")
+    if bool(((y < 0) | (y > 9)).any()):
+        raise ValueError(f"y must hold digit labels 0..9, got values in [{int(y.min())}, {int(y.max())}]")
+    if y.device.type != device.type:
+        raise ValueError(f"y is on {y.device} but x is on {device}; call y.to({str(device)!r})")
+    return y
+
+
 def load_judge(device: str | torch.device = "cpu") -> tuple[DigitJudge, float]:
     """The cached judge (trained on first use) and its accuracy on the 1,000 test digits."""
-    model, acc = _load(str(torch.device(device)))
+    device = check_device("device", device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device is {str(device)!r} but CUDA is not available here; use 'cpu'")
+    model, acc = _load(str(device))
     if acc < MIN_TEST_ACCURACY:
         raise RuntimeError(f"the digit judge reached only {acc:.1%} on the test digits "
                            f"(needs {MIN_TEST_ACCURACY:.0%}); retrain it with a larger budget")
@@ -126,6 +155,13 @@ def load_judge(device: str | torch.device = "cpu") -> tuple[DigitJudge, float]:
 
 def inception_score(probs: torch.Tensor) -> float:
     r"""exp(E_x KL(p(y|x) ‖ p(y))) from class probabilities (N, K); 1 (useless) to K (perfect)."""
+    probs = check_tensor("probs", probs, ndim=2)
+    if not probs.is_floating_point():
+        raise TypeError(f"probs must be a floating-point tensor of class probabilities, got dtype {probs.dtype}")
+    if bool((probs < 0).any()) or not torch.allclose(probs.double().sum(1), torch.ones(probs.shape[0], dtype=torch.float64,
+                                                                                       device=probs.device), atol=1e-4):
+        raise ValueError("probs must hold class probabilities: rows of non-negative numbers that sum to 1 "
+                         "(apply softmax to logits first)")
     probs = probs.double().clamp_min(1e-12)
     marginal = probs.mean(0, keepdim=True)
     return float(torch.exp((probs * (probs.log() - marginal.log())).sum(1).mean()))
@@ -133,6 +169,14 @@ def inception_score(probs: torch.Tensor) -> float:
 
 def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     r"""‖μ_a − μ_b‖² + Tr(Σ_a + Σ_b − 2 (Σ_a Σ_b)^{1/2}) between Gaussians fitted to the rows of a and b."""
+    for name, t in (("a", a), ("b", b)):
+        check_tensor(name, t, ndim=2)
+        if t.shape[0] < 2:
+            raise ValueError(f"{name} must hold at least 2 rows to fit a covariance, got {t.shape[0]}")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"a and b must have the same number of features, got {a.shape[1]} and {b.shape[1]}")
+    if a.device.type != b.device.type:
+        raise ValueError(f"b is on {b.device} but a is on {a.device}; call b.to({str(a.device)!r})")
     a, b = a.double(), b.double()
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
@@ -152,6 +196,17 @@ class DigitScores:
     class_counts: tuple[int, ...]
     classes_hit: int
     labels: torch.Tensor
+
+    def __post_init__(self):
+        for name in ("inception_score", "frechet_distance"):
+            value = getattr(self, name)
+            if not isinstance(value, float) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        counts = self.class_counts
+        if not isinstance(counts, tuple) or len(counts) != 10 or not all(isinstance(c, int) and c >= 0 for c in counts):
+            raise ValueError(f"class_counts must be a tuple of 10 counts >= 0, got {counts!r}")
+        check_int("classes_hit", self.classes_hit, low=0, high=10)
+        check_tensor("labels", self.labels, ndim=1, nonempty=False)
 
     def __str__(self) -> str:
         return (f"inception score {self.inception_score:.2f}, Fréchet distance {self.frechet_distance:.1f}, "
@@ -175,6 +230,7 @@ def digit_scores(images: torch.Tensor, *, min_share: float = 0.02) -> DigitScore
         raise ValueError(f"images must hold at least 2 images to fit a covariance, got {images.shape[0]}")
     if not torch.isfinite(images).all():
         raise ValueError("images must be finite, but they contain NaN or infinity")
+    min_share = check_probability("min_share", min_share)
     lo, hi = float(images.min()), float(images.max())
     if lo < -0.01 or hi > 1.01:
         raise ValueError(f"images must hold pixels in [0, 1] (as the judge was trained), got values in [{lo:.3g}, {hi:.3g}]")
@@ -198,6 +254,7 @@ def reference_scores(n: int = 1000) -> dict[str, DigitScores]:
     from .data import mnist_5k
     from .utils import make_generator, rand
 
+    n = check_int("n", n, low=2, high=4000)
     x_train, _ = mnist_5k("train")
     x_test, _ = mnist_5k("test")
     real = digit_scores(x_test)

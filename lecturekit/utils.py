@@ -421,6 +421,8 @@ def check_images(name: str, x: Any, *, size: tuple[int, int] | None = None) -> t
     """Check that ``x`` is a float tensor of images shaped (N, 1, H, W), optionally of a given size."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor of shape (N, 1, H, W), got {type(x).__name__}")
+    if x.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device, which holds no values")
     if x.ndim != 4 or x.shape[1] != 1:
         raise ValueError(f"{name} must have shape (N, 1, H, W), got {tuple(x.shape)}")
     if size is not None and tuple(x.shape[-2:]) != tuple(size):

@@ -15,6 +15,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
+from .utils import check_bool, check_float, check_nonnegative_int, check_positive_float, check_positive_int
+
 __all__ = [
     "to_numpy",
     "tile",
@@ -34,19 +36,60 @@ COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0
 
 
 def to_numpy(x) -> np.ndarray:
-    """A tensor (any device, with or without grad) or array-like as a NumPy array."""
+    """A tensor (any device, with or without grad) or array-like of numbers as a NumPy array."""
+    return _to_numpy("x", x)
+
+
+def _to_numpy(name: str, x) -> np.ndarray:
     if isinstance(x, torch.Tensor):
+        if x.device.type == "meta":
+            raise ValueError(f"{name} is on the meta device, which holds no values")
         return x.detach().cpu().numpy()
-    return np.asarray(x)
+    if x is None or isinstance(x, (str, bytes, dict, set)):
+        raise TypeError(f"{name} must be a tensor, an array or a list of numbers, got {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"{name} must be a rectangular array of numbers, got ragged lists") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
+    return arr
+
+
+def _check_axes(ax) -> Axes:
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes (e.g. from fig.subplots()), got {type(ax).__name__}")
+    return ax
+
+
+def _check_history(history) -> list[dict]:
+    keys = {"step", "iteration", "log_likelihood", "lower_bound", "kl"}
+    if not isinstance(history, (list, tuple)) or not all(isinstance(h, dict) and keys <= set(h) for h in history):
+        raise TypeError("history must be GaussianMixture.history_: a list of dicts with step, iteration, "
+                        "log_likelihood, lower_bound and kl")
+    if not history:
+        raise ValueError("history is empty: fit the GaussianMixture first")
+    for h in history:
+        if not all(np.isfinite(h[k]) for k in ("log_likelihood", "lower_bound", "kl")):
+            raise ValueError(f"history holds a non-finite value at {h['step']}{h['iteration']}")
+    return list(history)
 
 
 def tile(images, *, nrow: int | None = None, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
     """Tile (N, 1, H, W) or (N, H, W) images into one (rows·H, cols·W) array, row by row."""
-    imgs = to_numpy(images)
-    if imgs.ndim == 4:
+    imgs = _to_numpy("images", images)
+    if imgs.ndim == 4 and imgs.shape[1] == 1:
         imgs = imgs[:, 0]
     if imgs.ndim != 3:
         raise ValueError(f"images must have shape (N, H, W) or (N, 1, H, W), got {imgs.shape}")
+    if imgs.shape[0] == 0 or imgs.shape[1] == 0 or imgs.shape[2] == 0:
+        raise ValueError(f"images must hold at least one non-empty image, got shape {imgs.shape}")
+    if not np.isfinite(imgs).all():
+        raise ValueError("images must hold finite values, but they contain NaN or infinity")
+    if nrow is not None:
+        nrow = check_positive_int("nrow", nrow)
+    pad = check_nonnegative_int("pad", pad)
+    pad_value = check_float("pad_value", pad_value)
     n, h, w = imgs.shape
     ncol = nrow or math.ceil(math.sqrt(n))
     nrows = math.ceil(n / ncol)
@@ -59,6 +102,13 @@ def tile(images, *, nrow: int | None = None, pad: int = 1, pad_value: float = 1.
 
 def image_grid(ax: Axes, images, *, nrow: int | None = None, title: str | None = None, cmap: str = "gray_r"):
     """Draw images as one tiled grayscale picture on ``ax`` (ink dark on white)."""
+    _check_axes(ax)
+    from matplotlib import colormaps
+
+    if not isinstance(cmap, str) or cmap not in colormaps:
+        raise ValueError(f"cmap must be the name of a matplotlib colormap such as 'gray_r', got {cmap!r}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {type(title).__name__}")
     im = ax.imshow(tile(images, nrow=nrow, pad_value=0.0), cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -69,7 +119,15 @@ def image_grid(ax: Axes, images, *, nrow: int | None = None, title: str | None =
 
 def gaussian_ellipse(ax: Axes, mean, cov, *, n_std: float = 2.0, **kwargs) -> Ellipse:
     """The n_std contour of N(mean, cov) in 2-D, added to ``ax``."""
-    mean, cov = to_numpy(mean), to_numpy(cov)
+    _check_axes(ax)
+    mean, cov = _to_numpy("mean", mean).astype(float), _to_numpy("cov", cov).astype(float)
+    if mean.shape != (2,) or not np.isfinite(mean).all():
+        raise ValueError(f"mean must be a finite 2-vector, got shape {mean.shape}")
+    if cov.shape != (2, 2) or not np.isfinite(cov).all() or not np.allclose(cov, cov.T):
+        raise ValueError(f"cov must be a finite symmetric 2x2 matrix, got {cov.tolist()}")
+    if np.linalg.eigvalsh(cov).min() < -1e-12 * max(1.0, abs(cov).max()):
+        raise ValueError(f"cov must be positive semi-definite (no negative variance), got {cov.tolist()}")
+    n_std = check_positive_float("n_std", n_std)
     vals, vecs = np.linalg.eigh(cov)
     angle = math.degrees(math.atan2(vecs[1, 1], vecs[0, 1]))
     width, height = 2 * n_std * np.sqrt(np.maximum(vals[::-1], 0))
@@ -82,6 +140,10 @@ def gaussian_ellipse(ax: Axes, mean, cov, *, n_std: float = 2.0, **kwargs) -> El
 def em_trace(ax: Axes, history: list[dict], *, per_point: int | None = None):
     """log p(X | θ) and L(q, θ) at every EM half-step: the E-step closes the gap, the M-step
     raises the bound. ``history`` is ``GaussianMixture.history_``; divide by ``per_point``."""
+    _check_axes(ax)
+    history = _check_history(history)
+    if per_point is not None:
+        per_point = check_positive_int("per_point", per_point)
     scale = 1.0 / per_point if per_point else 1.0
     steps = [h for h in history if h["step"] != "init"]
     t = np.arange(len(steps))
@@ -101,7 +163,8 @@ def em_trace(ax: Axes, history: list[dict], *, per_point: int | None = None):
 def em_gap(ax: Axes, history: list[dict]):
     """The gap KL(q ‖ p(Z | X, θ)) = log p − L after each M-step, on a log axis (after an E-step it
     is 0 and is not drawn), so that gaps of a few nats stay visible beside jumps of hundreds."""
-    steps = [h for h in history if h["step"] == "M"]
+    _check_axes(ax)
+    steps = [h for h in _check_history(history) if h["step"] == "M"]
     t = np.array([h["iteration"] for h in steps])
     gap = np.array([max(h["kl"], 1e-12) for h in steps])
     ax.semilogy(t, gap, "-o", color=COLORS[2], ms=4)
@@ -113,6 +176,12 @@ def em_gap(ax: Axes, history: list[dict]):
 
 def figure_png(fig: Figure, *, dpi: float | None = None) -> bytes:
     """Render a figure to PNG bytes (no pyplot state is touched)."""
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if dpi is not None:
+        dpi = check_positive_float("dpi", dpi)
+        if dpi > 1000:
+            raise ValueError(f"dpi must be at most 1000, got {dpi:g}")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
@@ -122,7 +191,10 @@ def rgba_png(buffer) -> bytes:
     """An (H, W, 4) uint8 RGBA buffer (``canvas.buffer_rgba()``) as PNG bytes, fast compression."""
     from PIL import Image
 
-    rgb = np.asarray(buffer)[..., :3]
+    rgb = _to_numpy("buffer", buffer)
+    if rgb.ndim != 3 or rgb.shape[2] != 4 or rgb.dtype != np.uint8 or 0 in rgb.shape:
+        raise ValueError(f"buffer must be an (H, W, 4) uint8 RGBA array, got shape {rgb.shape} and dtype {rgb.dtype}")
+    rgb = rgb[..., :3]
     out = io.BytesIO()
     Image.fromarray(rgb).save(out, format="png", compress_level=1)
     return out.getvalue()
@@ -132,7 +204,18 @@ def array_png(image, *, scale: int = 1, vmin: float = 0.0, vmax: float = 1.0, in
     """A 2-D array as a grayscale PNG, upscaled ``scale`` times with nearest neighbours (crisp)."""
     from PIL import Image
 
-    a = to_numpy(image).astype(np.float32)
+    a = _to_numpy("image", image).astype(np.float32)
+    if a.ndim != 2 or 0 in a.shape:
+        raise ValueError(f"image must be a non-empty 2-D array, got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError("image must hold finite values, but it contains NaN or infinity")
+    scale = check_positive_int("scale", scale)
+    if scale * max(a.shape) > 10_000:
+        raise ValueError(f"scale must keep the picture under 10,000 pixels a side, got {scale} x {a.shape}")
+    vmin, vmax = check_float("vmin", vmin), check_float("vmax", vmax)
+    if vmax <= vmin:
+        raise ValueError(f"vmax must be greater than vmin, got vmin={vmin:g}, vmax={vmax:g}")
+    invert = check_bool("invert", invert)
     a = np.clip((a - vmin) / (vmax - vmin), 0, 1)
     if invert:
         a = 1 - a

@@ -54,6 +54,13 @@ class FigureApp:
     coalesce_s: float = 0.01
 
     def __init__(self, controls: dict[str, widgets.Widget]):
+        if not isinstance(controls, dict) or not controls:
+            raise TypeError(f"controls must be a non-empty dict of name -> ipywidgets control, got {controls!r}")
+        for name, control in controls.items():
+            if not isinstance(name, str) or not name.isidentifier():
+                raise ValueError(f"controls must be keyed by names usable as compute() arguments, got {name!r}")
+            if not isinstance(control, widgets.Widget):
+                raise TypeError(f"controls[{name!r}] must be an ipywidgets control, got {type(control).__name__}")
         self.controls = controls
         self.figure = Figure(figsize=self.figsize, dpi=self.dpi)
         FigureCanvasAgg(self.figure)
