@@ -118,8 +118,7 @@ def _cmd_run(args) -> int:
     from nbconvert import HTMLExporter
 
     script = nbtools.resolve(args.notebook)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _out_folder("--out", args.out)
     ipynb = out / script.with_suffix(".ipynb").name
     import jupytext
 
@@ -132,6 +131,17 @@ def _cmd_run(args) -> int:
     html_path.write_text(html)
     print(f"executed {ipynb}\nexported {html_path}")
     return 0
+
+
+def _out_folder(option: str, value: str) -> Path:
+    """The folder named by an option, created if missing; one-line errors for a file or an empty name."""
+    if not value or not value.strip():
+        raise ValueError(f"{option} must name a folder, got {value!r}")
+    out = Path(value).expanduser()
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{option} must be a folder, but {value} is a file")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def _cmd_doctor(args) -> int:
@@ -185,7 +195,7 @@ def _cmd_doctor(args) -> int:
 def _cmd_cache_warm(args) -> int:
     from . import checkpoint
 
-    target = Path(args.dir) if args.dir else checkpoint.cache_dir()
+    target = _out_folder("--dir", args.dir) if args.dir is not None else checkpoint.cache_dir()
     names = [nbtools.resolve(n).stem for n in args.notebooks]  # unknown names fail before any work
     done = nbtools.warm_cache(names or None, target, timeout=args.timeout)
     models = list(target.glob("*.pt"))
@@ -216,6 +226,10 @@ def _cmd_train(args) -> int:
         raise ValueError(f"--limit must be positive, got {args.limit}")
     if args.epochs is not None and args.epochs <= 0:
         raise ValueError(f"--epochs must be positive, got {args.epochs}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
+    if args.data_dir is not None and Path(args.data_dir).expanduser().exists() and not Path(args.data_dir).expanduser().is_dir():
+        raise NotADirectoryError(f"--data-dir must be a folder, but {args.data_dir} is a file")
     if args.device is not None:
         from .utils import get_device
 
@@ -248,7 +262,7 @@ def _cmd_train(args) -> int:
 def _cmd_homework_build(args) -> int:
     from . import grading
 
-    built = grading.build_all(args.out)
+    built = grading.build_all(_out_folder("--out", args.out))
     for path in built:
         print(path)
     print(f"{len(built)} student notebooks written to {args.out}")
@@ -280,7 +294,9 @@ def _cmd_homework_export(args) -> int:
     from .exercises import export
 
     write = export.export_otter if args.format == "otter" else export.export_nbgrader
-    written = write(args.out, args.notebooks or None)
+    for name in args.notebooks:  # unknown names fail before any work
+        nbtools.resolve(name)
+    written = write(_out_folder("OUT", args.out), args.notebooks or None)
     for path in written:
         print(path)
     hint = ("cd OUT/NN_topic && otter assign NN_topic.ipynb dist" if args.format == "otter"
@@ -324,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("notebook", help="a notebook name such as 01, 01_em or a path")
     p.add_argument("--out", default="run-output", help="folder for the executed notebook and HTML")
     p.add_argument("--timeout", type=_positive_int, default=900, help="seconds allowed per cell (default 900)")
+    p.add_argument("--verbose", action="store_true", help="print the failing cell's full traceback")
     p.set_defaults(func=_cmd_run)
     from .recipes import DATASETS, RECIPES
 
@@ -339,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the best one found)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--limit", type=int, help="train on the first N images only (smoke tests)")
+    p.add_argument("--verbose", action="store_true", help="print the full traceback of an error")
     p.set_defaults(func=_cmd_train)
     p = sub.add_parser("doctor", help="versions, widget front end, device and model cache")
     p.add_argument("--verbose", action="store_true", help="also list every cached model and its folder")
@@ -350,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("notebooks", nargs="*", help="notebook names such as 04 or 04_vae (default: all)")
     p.add_argument("--dir", help="the cache folder to fill (default: your own model cache)")
     p.add_argument("--timeout", type=_positive_int, default=1800, help="seconds allowed per cell (default 1800)")
+    p.add_argument("--verbose", action="store_true", help="print a failing cell's full traceback")
     p.set_defaults(func=_cmd_cache_warm)
     p = cache_sub.add_parser("list", help="every cached model and the folder it comes from")
     p.set_defaults(func=_cmd_cache_list)
@@ -381,13 +400,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; user errors print one line (two for a failing notebook cell) and return 1 or 2.
+
+    ``--verbose`` (on ``run``, ``cache warm`` and ``train``) adds the full traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    verbose = bool(getattr(args, "verbose", False)) and args.command != "doctor"
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, OSError) as err:
+    except nbtools.NotebookError as err:
+        if verbose and err.traceback:
+            print(err.traceback, file=sys.stderr)
         print(f"lecturekit: error: {err}", file=sys.stderr)
+        if not verbose:
+            print("lecturekit: run again with --verbose for the full traceback", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lecturekit: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, OSError) as err:  # FileNotFoundError and CheckpointError included
+        if verbose:
+            import traceback
+
+            traceback.print_exc()
+        text = " ".join(str(err).split()) or type(err).__name__
+        print(f"lecturekit: error: {text}", file=sys.stderr)
         return 2

@@ -77,3 +77,109 @@ def test_app_command_serves_voila_on_localhost():
     argv = cli.app_command("01", port=8870, open_browser=False)
     assert argv[1:3] == ["-m", "voila"] and argv[3].endswith("01_em.ipynb")
     assert "--Voila.ip=127.0.0.1" in argv and "--port=8870" in argv and "--no-browser" in argv
+
+
+# -- user errors: one line (two for a failing cell), never a traceback ------------------------------------------
+
+
+def run_here(argv, capsys):
+    """``lecturekit ARGV`` in this process: (exit code, stdout, stderr)."""
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def a_file(tmp_path):
+    path = tmp_path / "a-file.txt"
+    path.write_text("not a folder")
+    return str(path)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["run", "01", "--out", "{file}"], "--out must be a folder"),
+    (["run", "01", "--out", ""], "--out must name a folder"),
+    (["run", "01", "--timeout", "0"], "expected a positive integer"),
+    (["run", "01", "--timeout", "abc"], "expected a positive integer"),
+    (["run", "nosuch.py"], "notebook must be one of"),
+    (["run", "01", "--bogus"], "unrecognized arguments"),
+    (["app", "01", "--port", "70000"], "port must be"),
+    (["lab", "--port", "-1"], "port must be"),
+    (["link", "01"], "--hub"),
+    (["link", "01", "--hub", "ftp://hub.example.edu", "--repo", "r"], "hub must be"),
+    (["link", "01", "--hub", "https://hub.example.edu", "--repo", "r", "--target", "a/b"], "target must be"),
+    (["link", "01", "--hub", "https://hub.example.edu", "--repo", "r", "--app", "x"], "invalid choice"),
+    (["link", "99", "--hub", "https://hub.example.edu", "--repo", "r"], "notebook must be one of"),
+    (["train", "nosuch"], "invalid choice"),
+    (["train"], "MODEL is required"),
+    (["train", "vae", "--epochs", "0"], "--epochs must be positive"),
+    (["train", "vae", "--epochs", "two"], "invalid int"),
+    (["train", "vae", "--limit", "-5"], "--limit must be positive"),
+    (["train", "vae", "--seed", "-1"], "--seed must be a non-negative integer"),
+    (["train", "vae", "--device", "gpu0"], "--device gpu0"),
+    (["train", "vae", "--data", "cifar"], "invalid choice"),
+    (["train", "vae", "--data-dir", "{file}"], "--data-dir must be a folder"),
+    (["train", "vae", "--data-dir", "/nonexistent/mnist"], "full MNIST is not in"),
+    (["cache"], "required"),
+    (["cache", "warm", "99"], "notebook must be one of"),
+    (["cache", "warm", "--dir", "{file}"], "--dir must be a folder"),
+    (["cache", "warm", "--timeout", "-3"], "expected a positive integer"),
+    (["homework", "build", "--out", "{file}"], "--out must be a folder"),
+    (["homework", "grade", "{file}", "--timeout", "nan"], "--timeout must be a positive, finite number"),
+    (["homework", "grade", "{file}", "--memory", "-1"], "--memory must be a positive, finite number"),
+    (["homework", "grade", "{file}", "--jobs", "0"], "expected a positive integer"),
+    (["homework", "export", "{file}", "--format", "zip"], "invalid choice"),
+    (["homework", "export", "{file}", "--format", "otter"], "OUT must be a folder"),
+    (["homework", "export", "out", "99", "--format", "otter"], "notebook must be one of"),
+    (["doctor", "--bogus"], "unrecognized arguments"),
+])
+def test_every_command_gives_one_line_for_bad_flags_and_files(args, needle, a_file, capsys):
+    args = [a.replace("{file}", a_file) for a in args]
+    code, _, err = run_here(args, capsys)
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and needle in lines[0], err
+
+
+FAILING = """# %% [markdown]
+# # A notebook whose third cell fails
+
+# %%
+x = 1
+
+# %%
+# divide by zero on purpose
+y = x / 0
+"""
+
+
+@pytest.fixture
+def failing_notebook(tmp_path):
+    path = tmp_path / "99_failing.py"
+    path.write_text(FAILING)
+    return path
+
+
+def test_a_failing_cell_is_named_in_two_lines_and_verbose_gives_the_traceback(failing_notebook, tmp_path):
+    out = run("run", str(failing_notebook), "--out", str(tmp_path / "out"), timeout=600)
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 2, out.stderr
+    assert "cell 3" in lines[0] and "y = x / 0" in lines[0] and "ZeroDivisionError" in lines[0], lines[0]
+    assert "--verbose" in lines[1]
+    # the notebook as far as it ran is kept, with the error in its cell
+    import nbformat
+
+    nb = nbformat.read(tmp_path / "out" / "99_failing.ipynb", as_version=4)
+    assert nb.cells[2].outputs[0]["ename"] == "ZeroDivisionError"
+
+    verbose = run("run", str(failing_notebook), "--out", str(tmp_path / "out"), "--verbose", timeout=600)
+    assert verbose.returncode == 1
+    assert "ZeroDivisionError" in verbose.stderr and "Traceback" in verbose.stderr
+    assert "\x1b[" not in verbose.stderr  # colour codes stripped
+    assert verbose.stderr.strip().splitlines()[-1].startswith("lecturekit: error: 99_failing: cell 3")
