@@ -34,9 +34,15 @@ def lab_command(*, port: int = 8888, token: str | None = None, open_browser: boo
     The server listens on 127.0.0.1 only and always asks for a token: a fresh random one unless
     ``token`` (or ``$JUPYTER_TOKEN``) gives a non-empty one.
     """
-    token = token or os.environ.get("JUPYTER_TOKEN") or secrets.token_urlsafe(24)
-    if not isinstance(port, int) or not 0 <= port < 65536:
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65536:
         raise ValueError(f"port must be an integer in 0..65535, got {port!r}")
+    if token is not None and (not isinstance(token, str) or not token.strip() or any(c.isspace() for c in token)):
+        raise ValueError(f"token must be a non-empty string without spaces, or None for a random one, got {token!r}")
+    if not isinstance(open_browser, bool):
+        raise TypeError(f"open_browser must be True or False, got {open_browser!r}")
+    if root_dir is not None and not Path(nbtools.check_path("root_dir", root_dir)).is_dir():
+        raise NotADirectoryError(f"root_dir must be a folder that exists, got {str(root_dir)!r}")
+    token = token or os.environ.get("JUPYTER_TOKEN") or secrets.token_urlsafe(24)
     argv = [
         sys.executable, "-m", "jupyterlab",
         "--ServerApp.ip=127.0.0.1",
@@ -404,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
 
     ``--verbose`` (on ``run``, ``cache warm`` and ``train``) adds the full traceback.
     """
+    if argv is not None and (isinstance(argv, (str, bytes)) or not isinstance(argv, (list, tuple))
+                             or not all(isinstance(a, str) for a in argv)):
+        raise TypeError(f"argv must be a list of strings such as ['run', '01'], got {argv!r}")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

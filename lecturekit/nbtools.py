@@ -174,6 +174,7 @@ def warm_cache(names: list[str] | None, directory: str | os.PathLike, *, timeout
     if names is not None and (isinstance(names, (str, bytes)) or not isinstance(names, (list, tuple))):
         raise TypeError(f"names must be a list of notebook names such as ['01', '04'] or None, got {names!r}")
     timeout = check_positive_int("timeout", timeout)
+    disable = progress_disabled(progress)
     scripts = [resolve(n) for n in names] if names else list_notebooks()
     target = check_path("directory", directory).resolve()
     if target.exists() and not target.is_dir():
@@ -182,7 +183,6 @@ def warm_cache(names: list[str] | None, directory: str | os.PathLike, *, timeout
     saved = {k: os.environ.get(k) for k in ("LECTUREKIT_CACHE", "LECTUREKIT_SHARED_CACHE", "TQDM_DISABLE")}
     os.environ["LECTUREKIT_CACHE"] = str(target)
     os.environ.pop("LECTUREKIT_SHARED_CACHE", None)  # train everything into the target, not around it
-    disable = progress_disabled(progress)
     os.environ["TQDM_DISABLE"] = "1"  # the notebooks' own bars would interleave with this one
     done = []
     try:

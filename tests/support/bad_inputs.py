@@ -194,6 +194,30 @@ class Case:
         assert "Traceback" not in message
 
 
+@dataclass
+class ExitCase(Case):
+    """A command-line ``main(argv)`` given bad arguments: it must return (or exit with) ``code`` and
+    print exactly one line on stderr that contains ``names``, and no traceback."""
+
+    code: int = 2
+
+    def run(self) -> None:
+        import contextlib
+        import io
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            try:
+                code = self.invoke()
+            except SystemExit as exc:
+                code = exc.code
+        text = err.getvalue()
+        assert code == self.code, f"{self.key}: exit code {code}, expected {self.code}; stderr: {text!r}"
+        lines = [line for line in text.splitlines() if line.strip()]
+        assert "Traceback" not in text and len(lines) == 1, f"{self.key}: expected one line on stderr, got {text!r}"
+        assert self.names in lines[0], f"{self.key}: the error does not mention {self.names!r}: {lines[0]!r}"
+
+
 def _invoke(good: Callable[[], Call], arg: str, b: Bad) -> Any:
     c = good()
     args, kwargs = list(c.args), dict(c.kwargs)
@@ -342,6 +366,11 @@ class Table:
     def case(self, key: str, why: str, fn: Callable[[], Any], exc=ValueError, /, *, names: str) -> None:
         """A hand-written bad call (for ``*args``, files, state): ``fn()`` must raise ``exc`` naming ``names``."""
         self._row(key).cases.append(Case(key, f"{key}:{why}", fn, exc, names))
+
+    def exit_case(self, key: str, main: Callable[[list[str]], int], argv: list[str], needle: str, code: int = 2) -> None:
+        """A command line's ``main(argv)`` with bad arguments: exit ``code`` and one line on stderr with ``needle``."""
+        why = " ".join(argv) or "no-arguments"
+        self._row(key).cases.append(ExitCase(key, f"{key}:{why}", lambda: main(list(argv)), SystemExit, needle, code))
 
     # -- what install() turns into tests ------------------------------------------------------------
     def required(self) -> list[str]:
