@@ -1,9 +1,9 @@
 """Widget cases for notebook 07 (see benchmarks/widgets.py)."""
 
 import numpy as np
-import torch
 
 from lecturekit import flows
+from lecturekit.utils import make_generator, seeded
 from lecturekit.widgets.flows import density_warp
 
 from widgets import WidgetCase  # benchmarks/ is on sys.path when widgets.py runs
@@ -11,9 +11,9 @@ from widgets import WidgetCase  # benchmarks/ is on sys.path when widgets.py run
 
 def _build():
     # a planar flow of the notebook's length, briefly fitted to U3 (the timing does not depend on the fit)
-    torch.manual_seed(0)
-    flow = flows.planar_flow(num_layers=32)
-    flows.fit_reverse_kl(flow, "U3", num_steps=200, progress=False)
+    with seeded(0):
+        flow = flows.planar_flow(num_layers=32)
+    flows.fit_reverse_kl(flow, "U3", num_steps=200, generator=make_generator(0), progress=False)
     return density_warp(flow)
 
 

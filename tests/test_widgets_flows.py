@@ -65,3 +65,13 @@ def test_bad_arguments():
         density_warp(flows.planar_flow(num_layers=2, num_flows=2))
     with pytest.raises(ValueError, match="flow must be 2-D"):
         density_warp(flows.planar_flow(dim=3, num_layers=2))
+    with pytest.raises(ValueError, match="bound"):
+        density_warp(flows.planar_flow(num_layers=2), bound=-1.0)
+    with pytest.raises(ValueError, match="num"):
+        density_warp(flows.planar_flow(num_layers=2), num=0)
+
+
+def test_a_float64_flow_is_drawn_from_a_copy():
+    flow = flows.planar_flow(num_layers=2).double()
+    app = density_warp(flow, num=20, coarse=10)
+    assert app.error is None and flow.base.mean.dtype == torch.float64

@@ -11,11 +11,14 @@ and û, and the readout gives wᵀû (never below −1) and the range of log |de
 
 from __future__ import annotations
 
+import copy
+
 import ipywidgets as widgets
 import numpy as np
 import torch
 
 from .. import flows
+from ..utils import check_positive_float, check_positive_int
 from ..viz import COLORS, to_numpy
 from ._base import FigureApp
 
@@ -46,15 +49,20 @@ class DensityWarp(FigureApp):
             raise TypeError(f"flow must be a single lecturekit.flows.Flow, got {type(flow).__name__}")
         if flow.dim != 2:
             raise ValueError(f"flow must be 2-D to draw, got dim {flow.dim}")
-        self.flow, self.bound = flow.float().eval(), float(bound)
+        bound = check_positive_float("bound", bound)
+        num, coarse = check_positive_int("num", num), check_positive_int("coarse", coarse)
+        if flow.base.mean.dtype != torch.float32:  # draw a float32 copy; the caller's flow is left as it is
+            flow = copy.deepcopy(flow).float()
+        self.flow, self.bound = flow.eval(), bound
         self.num_layers = len(flow)
         with torch.no_grad():
             centre, scale = flow.base.mean.detach(), flow.base.log_scale.detach().exp()
         # every q_k and its warped grid, once
-        self.densities = [to_numpy(flows.density_grid(flow, bound=bound, num=num, upto=k))
+        with flows.one_thread():  # many small ops: a second thread only stalls on a busy machine
+            self.densities = [to_numpy(flows.density_grid(flow, bound=bound, num=num, upto=k))
+                              for k in range(self.num_layers + 1)]
+            self.lines = [warped_lines(flow.transform, centre=centre, scale=scale, upto=k)
                           for k in range(self.num_layers + 1)]
-        self.lines = [warped_lines(flow.transform, centre=centre, scale=scale, upto=k)
-                      for k in range(self.num_layers + 1)]
         self.coarse_ticks, self.coarse_points = flows.grid(bound=3.0, num=coarse)
         self.coarse = coarse
         self.layer = flows.Flow(flows.PlanarFlow(2, 1), flows.DiagonalGaussian(2, learnable=False)).eval()
