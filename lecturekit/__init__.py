@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import importlib
 
+from .projector import present
 from .utils import get_device, seed
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "seed", "get_device"]
+__all__ = ["__version__", "seed", "get_device", "present"]
 
 _SUBMODULES = {
     "utils", "data", "download", "nn", "train", "checkpoint", "em", "viz", "widgets",
     "expfam", "meanfield", "vae", "hvi", "frey", "ssvae", "boltzmann", "ais", "flows", "diffusion", "gan",
-    "lapgan", "homework", "grading", "exercises", "nbtools", "cli", "recipes",
+    "lapgan", "homework", "grading", "exercises", "nbtools", "cli", "recipes", "projector", "site",
 }
 
 

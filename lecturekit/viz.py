@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import math
+import struct
+import zlib
 
 import numpy as np
 import torch
@@ -187,23 +189,40 @@ def figure_png(fig: Figure, *, dpi: float | None = None) -> bytes:
     return buf.getvalue()
 
 
-def rgba_png(buffer) -> bytes:
-    """An (H, W, 4) uint8 RGBA buffer (``canvas.buffer_rgba()``) as PNG bytes, fast compression."""
-    from PIL import Image
+def _png(pixels) -> bytes:
+    """An (H, W) gray or (H, W, 3) RGB uint8 array as PNG bytes: no row filter and zlib level 1.
 
+    On a figure (mostly flat colour) this is about three times faster than PIL's encoder at its
+    fastest level and no larger; the bytes depend only on the pixels (and zlib), so the same
+    picture always gives the same file.
+    """
+    a = _to_numpy("pixels", pixels)
+    if a.dtype != np.uint8 or a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] != 3) or 0 in a.shape:
+        raise ValueError(f"pixels must be an (H, W) or (H, W, 3) uint8 array, got shape {a.shape} and dtype {a.dtype}")
+    h, w = a.shape[:2]
+    raw = np.empty((h, a[0].size + 1), dtype=np.uint8)
+    raw[:, 0] = 0  # filter type None on every row
+    np.copyto(raw[:, 1:].reshape(a.shape), a)  # one pass, also from a strided view (RGB of RGBA)
+    color = 0 if a.ndim == 2 else 2
+    header = struct.pack(">IIBBBBB", w, h, 8, color, 0, 0, 0)
+    return b"".join((b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", header), _chunk(b"IDAT", zlib.compress(raw, 1)),
+                     _chunk(b"IEND", b"")))
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def rgba_png(buffer) -> bytes:
+    """An (H, W, 4) uint8 RGBA buffer (``canvas.buffer_rgba()``) as RGB PNG bytes (see :func:`_png`)."""
     rgb = _to_numpy("buffer", buffer)
     if rgb.ndim != 3 or rgb.shape[2] != 4 or rgb.dtype != np.uint8 or 0 in rgb.shape:
         raise ValueError(f"buffer must be an (H, W, 4) uint8 RGBA array, got shape {rgb.shape} and dtype {rgb.dtype}")
-    rgb = rgb[..., :3]
-    out = io.BytesIO()
-    Image.fromarray(rgb).save(out, format="png", compress_level=1)
-    return out.getvalue()
+    return _png(rgb[..., :3])
 
 
 def array_png(image, *, scale: int = 1, vmin: float = 0.0, vmax: float = 1.0, invert: bool = True) -> bytes:
     """A 2-D array as a grayscale PNG, upscaled ``scale`` times with nearest neighbours (crisp)."""
-    from PIL import Image
-
     a = _to_numpy("image", image).astype(np.float32)
     if a.ndim != 2 or 0 in a.shape:
         raise ValueError(f"image must be a non-empty 2-D array, got shape {a.shape}")
@@ -219,9 +238,7 @@ def array_png(image, *, scale: int = 1, vmin: float = 0.0, vmax: float = 1.0, in
     a = np.clip((a - vmin) / (vmax - vmin), 0, 1)
     if invert:
         a = 1 - a
-    img = Image.fromarray((a * 255).round().astype(np.uint8), mode="L")
-    if scale > 1:
-        img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
-    buf = io.BytesIO()
-    img.save(buf, format="png")
-    return buf.getvalue()
+    a = (a * 255).round().astype(np.uint8)
+    if scale > 1:  # nearest neighbours: every value becomes a scale x scale block
+        a = np.repeat(np.repeat(a, scale, 0), scale, 1)
+    return _png(a)

@@ -62,6 +62,7 @@ def test_front_end_changes_to_a_slow_app_coalesce_to_the_latest_value():
 
 def test_front_end_changes_to_a_fast_app_are_each_drawn():
     app = SlowApp(0.0)
+    app.slow_ms = 1e6  # "fast" means under slow_ms; a loaded machine can take 30 ms over a first full draw
     slider = app.controls["v"]
 
     async def burst():

@@ -30,6 +30,7 @@ def _set_ellipse(ell, mean, cov, n_std):
 
 class MeanFieldGaussian(FigureApp):
     figsize = (8.5, 3.8)
+    frame_cache_mb = 4.0  # 39 values of ρ
 
     def __init__(self, rho: float = 0.8):
         rho = check_float("rho", rho, low=-0.95, high=0.95)  # the slider's range: it would clamp silently
@@ -58,8 +59,8 @@ class MeanFieldGaussian(FigureApp):
         self.ax_marg.set_xlim(self.grid[0], self.grid[-1])
         self.ax_marg.set_xlabel("z₁")
         self.ax_marg.legend(loc="upper right", fontsize=8, frameon=False)
-        self.title = self.ax_marg.set_title("", fontsize=9)
-        self.animated(*self.p_ell, *self.q_ell, self.q_marg, self.title)
+        self.title = self.title_text(self.ax_marg, fontsize=9)  # drawn with PIL: 0.3 ms, not 3
+        self.animated(*self.p_ell, *self.q_ell, self.q_marg)
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.9, wspace=0.25)
 
     def compute(self, rho: float) -> dict:
@@ -94,6 +95,7 @@ def _square(z):
 
 class GradientVariance(FigureApp):
     figsize = (9.0, 3.8)
+    frame_cache_mb = 4.0  # 9 sizes, with and without the baseline
     SIZES = (2, 3, 5, 10, 20, 50, 100, 200, 500)
 
     def __init__(self, *, m: float = 0.0, num_replicates: int = 300, seed: int = 0):
@@ -136,8 +138,8 @@ class GradientVariance(FigureApp):
         self.ax_var.set_ylabel("Var[ĝ_S]  (lines: closed form / S)")
         self.ax_var.legend(loc="lower left", fontsize=8, frameon=False)
         (self.marker,) = self.ax_var.plot([], [], "s", ms=11, mfc="none", mec="k", mew=1.5)
-        self.title = self.ax.set_title("", fontsize=9)
-        self.animated(self.h_sf, self.h_rp, self.marker, self.title)
+        self.title = self.title_text(self.ax, fontsize=9)
+        self.animated(self.h_sf, self.h_rp, self.marker)
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.9, wspace=0.3)
 
     def compute(self, num_samples: int, control_variate: bool) -> dict:
