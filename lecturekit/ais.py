@@ -32,7 +32,24 @@ import torch.nn.functional as F
 
 from .boltzmann import RBM, check_binary, sweeps
 from .train import check_num_steps
-from .utils import bernoulli, check_generator, check_positive_int
+from .utils import (bernoulli, check_device, check_dtype, check_float, check_generator, check_int, check_positive_float,
+                    check_positive_int, check_tensor)
+
+
+def _check_rbm(rbm) -> RBM:
+    if not isinstance(rbm, RBM):
+        raise TypeError(f"rbm must be a lecturekit.boltzmann.RBM, got {type(rbm).__name__}")
+    return rbm
+
+
+def _check_bias(base_bias, rbm_or_dim) -> torch.Tensor:
+    dim = rbm_or_dim if isinstance(rbm_or_dim, int) else rbm_or_dim.num_visible
+    check_tensor("base_bias", base_bias)
+    if base_bias.shape != (dim,):
+        raise ValueError(f"base_bias must have shape ({dim},), got {tuple(base_bias.shape)}")
+    if not base_bias.is_floating_point():
+        raise TypeError(f"base_bias must be a floating-point tensor, got dtype {base_bias.dtype}")
+    return base_bias
 
 __all__ = ["log_partition_exact", "base_rate_bias", "base_rate_log_likelihood", "AISResult", "ais_log_partition",
            "log_p_star", "temperatures", "log_likelihood", "MAX_EXACT_UNITS", "AIS_MAX_ERROR",
@@ -63,6 +80,7 @@ def log_partition_exact(rbm: RBM, *, chunk_size: int = 4096) -> torch.Tensor:
     Raises:
         ValueError: both layers have more than 20 units (use :func:`ais_log_partition`).
     """
+    _check_rbm(rbm)
     chunk_size = check_positive_int("chunk_size", chunk_size)
     D, H = rbm.num_visible, rbm.num_hidden
     n = min(D, H)
@@ -77,7 +95,7 @@ def log_partition_exact(rbm: RBM, *, chunk_size: int = 4096) -> torch.Tensor:
             if H <= D:  # s are hidden states: sum out the visibles
                 terms.append(s @ c + F.softplus(s @ W.T + b).sum(-1))
             else:  # s are visible states: -F(x)
-                terms.append(-rbm.free_energy(s))
+                terms.append(-rbm._free_energy(s))
     return torch.logsumexp(torch.cat(terms), 0)
 
 
@@ -85,6 +103,7 @@ def base_rate_bias(x: torch.Tensor, *, pseudocount: float = 5.0) -> torch.Tensor
     r"""Visible biases of the base-rate model, :math:`b_{0,i} = \log\frac{\bar x_i}{1-\bar x_i}`,
     with ``pseudocount`` extra counts of 0 and 1 per pixel so no bias is infinite."""
     x = check_binary("x", x)
+    pseudocount = check_positive_float("pseudocount", pseudocount)
     p = (x.sum(0) + pseudocount) / (x.shape[0] + 2 * pseudocount)
     return torch.log(p) - torch.log1p(-p)
 
@@ -95,9 +114,7 @@ def base_rate_log_likelihood(x: torch.Tensor, base_bias: torch.Tensor) -> float:
     :math:`\frac1N\sum_n b_0^\top x_n - \sum_i \mathrm{softplus}(b_{0,i})`, the reference that
     every model of the digits should beat."""
     x = check_binary("x", x)
-    base_bias = base_bias.to(x.device, x.dtype)
-    if base_bias.shape != (x.shape[1],):
-        raise ValueError(f"base_bias must have shape ({x.shape[1]},), got {tuple(base_bias.shape)}")
+    base_bias = _check_bias(base_bias, x.shape[1]).to(x.device, x.dtype)
     return float((x @ base_bias).mean() - F.softplus(base_bias).sum())
 
 
@@ -111,10 +128,33 @@ class AISResult:
     log_weights: torch.Tensor  #: one log importance weight per chain, plus log Z_0
     num_temperatures: int
 
+    def __post_init__(self):
+        check_float("log_z", self.log_z)
+        if not isinstance(self.log_z_low, float) or not (self.log_z_low <= self.log_z <= self.log_z_high):
+            raise ValueError(f"log_z_low <= log_z <= log_z_high must hold, got {self.log_z_low}, {self.log_z}, "
+                             f"{self.log_z_high}")
+        check_float("log_z_high", self.log_z_high)
+        check_tensor("log_weights", self.log_weights, ndim=1)
+        check_int("num_temperatures", self.num_temperatures, low=2)
+
 
 def log_p_star(x: torch.Tensor, tau, rbm: RBM, base_bias: torch.Tensor) -> torch.Tensor:
     r""":math:`\log p^*_\tau(x) = (1-\tau) b_0^\top x + \tau b^\top x + \sum_j \mathrm{softplus}(\tau(c_j + (xW)_j))`,
     the unnormalized marginal at inverse temperature :math:`\tau` (one value per row)."""
+    _check_rbm(rbm)
+    x = check_binary("x", x).to(rbm.W.device, rbm.W.dtype)
+    if x.shape[1] != rbm.num_visible:
+        raise ValueError(f"x must have {rbm.num_visible} columns (num_visible), got {x.shape[1]}")
+    if isinstance(tau, torch.Tensor):
+        if tau.numel() != 1:
+            raise ValueError(f"tau must be one inverse temperature, got a tensor of shape {tuple(tau.shape)}")
+        tau = tau.item()
+    tau = check_float("tau", tau, low=0.0, high=1.0)
+    base_bias = _check_bias(base_bias, rbm).to(rbm.W.device, rbm.W.dtype)
+    return _log_p_star(x, tau, rbm, base_bias)
+
+
+def _log_p_star(x, tau, rbm, base_bias):
     return (1 - tau) * (x @ base_bias) + tau * (x @ rbm.b) + F.softplus(tau * (x @ rbm.W + rbm.c)).sum(-1)
 
 
@@ -138,21 +178,21 @@ def ais_log_partition(rbm: RBM, base_bias: torch.Tensor | None = None, *, num_ch
         An :class:`AISResult`. The estimate of :math:`Z` is unbiased, so :math:`\log` of it is biased
         low, by less as ``num_temperatures`` and ``num_chains`` grow.
     """
+    _check_rbm(rbm)
     num_chains = check_positive_int("num_chains", num_chains)
     num_temperatures = check_num_steps("num_temperatures", num_temperatures)
     if num_temperatures < 2:
         raise ValueError(f"num_temperatures must be at least 2, got {num_temperatures}")
     check_generator(generator)
     W = rbm.W
-    b0 = torch.zeros_like(rbm.b) if base_bias is None else base_bias.to(W.device, W.dtype)
-    if b0.shape != rbm.b.shape:
-        raise ValueError(f"base_bias must have shape ({rbm.num_visible},), got {tuple(b0.shape)}")
+    b0 = torch.zeros_like(rbm.b) if base_bias is None else _check_bias(base_bias, rbm).to(W.device, W.dtype)
+    steps = sweeps(num_temperatures - 1, desc="AIS", progress=progress)
     taus = temperatures(num_temperatures, dtype=W.dtype, device=W.device)
     x = bernoulli(torch.sigmoid(b0).expand(num_chains, -1).contiguous(), generator=generator)  # exact draw of p_0
     log_w = torch.zeros(num_chains, dtype=W.dtype, device=W.device)
-    for k in sweeps(num_temperatures - 1, desc="AIS", progress=progress):
+    for k in steps:
         prev, tau = taus[k], taus[k + 1]
-        log_w += log_p_star(x, tau, rbm, b0) - log_p_star(x, prev, rbm, b0)
+        log_w += _log_p_star(x, tau, rbm, b0) - _log_p_star(x, prev, rbm, b0)
         # one Gibbs sweep that leaves p_tau(x, z) invariant
         z = bernoulli(torch.sigmoid(tau * (x @ W + rbm.c)), generator=generator)
         x = bernoulli(torch.sigmoid((1 - tau) * b0 + tau * (z @ W.T + rbm.b)), generator=generator)
@@ -172,6 +212,11 @@ def temperatures(num: int, *, dtype=torch.float32, device=None) -> torch.Tensor:
     change fastest: 10% of the points on [0, 0.5], 40% on [0.5, 0.9], 50% on [0.9, 1] (linear
     pieces, as Salakhutdinov & Murray 2008); evenly spaced below 10 points."""
     num = check_positive_int("num", num)
+    if num < 2:
+        raise ValueError(f"num must be at least 2 (τ_0 = 0 and τ_K = 1), got {num}")
+    dtype = check_dtype("dtype", dtype, floating=True)
+    if device is not None:
+        device = check_device("device", device)
     if num < 10:
         return torch.linspace(0, 1, num, dtype=dtype, device=device)
     n1, n2 = num // 10, (4 * num) // 10
@@ -188,9 +233,16 @@ def log_likelihood(rbm: RBM, x: torch.Tensor, log_z: float | torch.Tensor | None
     ``log_z`` defaults to the exact value (small models only); pass ``ais_log_partition(...).log_z``
     for larger ones.
     """
+    _check_rbm(rbm)
     x = check_binary("x", x).to(rbm.W.device, rbm.W.dtype)
     if x.shape[1] != rbm.num_visible:
         raise ValueError(f"x must have {rbm.num_visible} columns (num_visible), got {x.shape[1]}")
     if log_z is None:
         log_z = log_partition_exact(rbm)
-    return float(-rbm.free_energy(x).mean() - float(log_z))
+    elif isinstance(log_z, torch.Tensor):
+        if log_z.numel() != 1:
+            raise ValueError(f"log_z must be one number, got a tensor of shape {tuple(log_z.shape)}")
+        log_z = check_float("log_z", log_z.item())
+    else:
+        log_z = check_float("log_z", log_z)
+    return float(-rbm._free_energy(x).mean() - float(log_z))

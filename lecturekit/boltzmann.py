@@ -39,7 +39,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .train import Batches, History, check_num_steps, fit, progress_disabled
-from .utils import bernoulli, check_choice, check_generator, check_positive_float, check_positive_int, randint
+from .utils import (bernoulli, check_bool, check_choice, check_float, check_generator, check_positive_float,
+                    check_positive_int, check_tensor, randint)
 
 __all__ = ["RBM", "DBN", "DBM", "GibbsChain", "check_binary", "cd_loss", "fit_rbm", "fit_dbn", "fit_dbm",
            "build", "sweeps"]
@@ -54,6 +55,7 @@ def check_binary(name: str, x) -> torch.Tensor:
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor of 0s and 1s, got {type(x).__name__}")
+    check_tensor(name, x, nonempty=False)
     if x.ndim > 2:
         x = x.flatten(1)
     if x.ndim != 2 or x.shape[0] < 1:
@@ -68,8 +70,15 @@ def check_binary(name: str, x) -> torch.Tensor:
 def sweeps(num_sweeps: int, *, desc: str = "Gibbs", progress: bool | None = None) -> Iterator[int]:
     """``range(num_sweeps)`` behind a ``tqdm.auto`` bar (hidden by ``progress=False`` or
     ``TQDM_DISABLE=1``); the bar closes when the loop ends or is interrupted (Ctrl-C re-raises).
-    Callers check ``num_sweeps`` with :func:`lecturekit.train.check_num_steps` first."""
-    bar = tqdm(total=num_sweeps, desc=desc, disable=progress_disabled(progress), leave=False, mininterval=0.25)
+    ``num_sweeps`` is checked here, at the call (over 10^7 warns)."""
+    num_sweeps = check_num_steps("num_sweeps", num_sweeps)
+    if not isinstance(desc, str):
+        raise TypeError(f"desc must be a string (the progress bar's label), got {type(desc).__name__}")
+    return _sweeps(num_sweeps, desc, progress_disabled(progress))
+
+
+def _sweeps(num_sweeps: int, desc: str, disable: bool) -> Iterator[int]:
+    bar = tqdm(total=num_sweeps, desc=desc, disable=disable, leave=False, mininterval=0.25)
     try:
         for i in range(num_sweeps):
             yield i
@@ -78,10 +87,42 @@ def sweeps(num_sweeps: int, *, desc: str = "Gibbs", progress: bool | None = None
         bar.close()
 
 
+def _units(name: str, t, dim: int, model: nn.Module) -> torch.Tensor:
+    """Units of one layer: a (N, dim) tensor of binary states or probabilities, in the model's dtype and device."""
+    t = check_tensor(name, t, ndim=2, model=model, low=0.0, high=1.0,
+                     hint="units hold binary states or probabilities in [0, 1]")
+    if t.shape[1] != dim:
+        raise ValueError(f"{name} must have {dim} columns (the layer's units), got {t.shape[1]}")
+    return t
+
+
+def _same_rows(**tensors: torch.Tensor) -> None:
+    rows = {name: t.shape[0] for name, t in tensors.items()}
+    if len(set(rows.values())) > 1:
+        raise ValueError(f"{' and '.join(rows)} must have the same number of rows, got {rows}")
+
+
+def _check_model(name: str, model, cls) -> nn.Module:
+    if not isinstance(model, cls):
+        raise TypeError(f"{name} must be a {cls.__name__}, got {type(model).__name__}")
+    return model
+
+
+def _check_chain_memory(num_sweeps: int, num_chains: int, dim: int, keep_chain: bool) -> None:
+    if keep_chain and (num_sweeps + 1) * num_chains * dim > 2 * 10**8:
+        raise ValueError(f"keep_chain=True stores every sweep: num_sweeps={num_sweeps:,} x {num_chains} chains x {dim} "
+                         "units is over 2e8 numbers; keep fewer sweeps, or keep_chain=False for the last one only")
+
+
+def _check_sgd(lr, momentum, weight_decay) -> tuple[float, float, float]:
+    return (check_positive_float("lr", lr), check_float("momentum", momentum, low=0.0, high=1.0, open_high=True),
+            check_positive_float("weight_decay", weight_decay, allow_zero=True))
+
+
 def _start_state(model_param: torch.Tensor, x0, num_samples: int, dim: int, generator) -> torch.Tensor:
     """Binary start states: ``x0`` checked and moved to the model, else uniform noise."""
+    n = check_positive_int("num_samples", num_samples)  # checked even when x0 sets the number of chains
     if x0 is None:
-        n = check_positive_int("num_samples", num_samples)
         p = torch.full((n, dim), 0.5, dtype=model_param.dtype, device=model_param.device)
         return bernoulli(p, generator=generator)
     x0 = check_binary("x0", x0).to(model_param.device, model_param.dtype)
@@ -114,18 +155,29 @@ class RBM(nn.Module):
 
     def energy(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         r""":math:`E(x, z) = -x^\top W z - b^\top x - c^\top z`, one value per row."""
+        x, z = _units("x", x, self.num_visible, self), _units("z", z, self.num_hidden, self)
+        _same_rows(x=x, z=z)
         return -((x @ self.W) * z).sum(-1) - x @ self.b - z @ self.c
 
     def free_energy(self, x: torch.Tensor) -> torch.Tensor:
         r""":math:`F(x) = -\log\sum_z e^{-E(x,z)} = -b^\top x - \sum_j \mathrm{softplus}(c_j + (xW)_j)`."""
+        return self._free_energy(_units("x", x, self.num_visible, self))
+
+    def _free_energy(self, x: torch.Tensor) -> torch.Tensor:
         return -x @ self.b - F.softplus(x @ self.W + self.c).sum(-1)
 
     def p_z_given_x(self, x: torch.Tensor) -> torch.Tensor:
         r""":math:`p(z_j = 1 \mid x) = \sigma(c_j + (xW)_j)`: the hiddens are independent given x."""
+        return self._p_z(_units("x", x, self.num_visible, self))
+
+    def _p_z(self, x):
         return torch.sigmoid(x @ self.W + self.c)
 
     def p_x_given_z(self, z: torch.Tensor) -> torch.Tensor:
         r""":math:`p(x_i = 1 \mid z) = \sigma(b_i + (W z)_i)`."""
+        return self._p_x(_units("z", z, self.num_hidden, self))
+
+    def _p_x(self, z):
         return torch.sigmoid(z @ self.W.T + self.b)
 
     def gibbs_step(self, x: torch.Tensor, generator: torch.Generator | None = None):
@@ -133,8 +185,13 @@ class RBM(nn.Module):
 
         Returns ``(x_new, z, px)`` where ``px`` = :math:`p(x'=1\mid z)` (the mean image, for display).
         """
-        z = bernoulli(self.p_z_given_x(x), generator=generator)
-        px = self.p_x_given_z(z)
+        x = _units("x", x, self.num_visible, self)
+        check_generator(generator)
+        return self._gibbs(x, generator)
+
+    def _gibbs(self, x, generator):
+        z = bernoulli(self._p_z(x), generator=generator)
+        px = self._p_x(z)
         return bernoulli(px, generator=generator), z, px
 
     @torch.no_grad()
@@ -149,16 +206,21 @@ class RBM(nn.Module):
         """
         num_sweeps = check_num_steps("num_sweeps", num_sweeps)
         check_generator(generator)
+        keep_chain = check_bool("keep_chain", keep_chain)
+        chain = sweeps(num_sweeps, desc="RBM Gibbs", progress=progress)
         x = _start_state(self.W, x0, num_samples, self.num_visible, generator)
+        _check_chain_memory(num_sweeps, x.shape[0], self.num_visible, keep_chain)
         frames = [x]
-        for _ in sweeps(num_sweeps, desc="RBM Gibbs", progress=progress):
-            x, _, px = self.gibbs_step(x, generator)
+        for _ in chain:
+            x, _, px = self._gibbs(x, generator)
             if keep_chain:
                 frames.append(px)
         return GibbsChain(torch.stack(frames)) if keep_chain else px
 
     def init_visible_bias(self, x: torch.Tensor, *, eps: float = 1e-3) -> RBM:
         r"""Set :math:`b_i = \log\frac{\bar x_i}{1-\bar x_i}` from the data marginals (Hinton's guide)."""
+        x = _units("x", check_binary("x", x).to(self.W.device, self.W.dtype), self.num_visible, self)
+        eps = check_float("eps", eps, low=0.0, high=0.5, open_low=True, open_high=True)
         mean = x.mean(0).clamp(eps, 1 - eps)
         with torch.no_grad():
             self.b.copy_(torch.log(mean) - torch.log1p(-mean))
@@ -171,6 +233,10 @@ class GibbsChain:
 
     frames: torch.Tensor
 
+    def __post_init__(self):
+        check_tensor("frames", self.frames, ndim=3, low=0.0, high=1.0,
+                     hint="frames hold binary states or probabilities in [0, 1]")
+
     @property
     def num_sweeps(self) -> int:
         return self.frames.shape[0] - 1
@@ -179,7 +245,19 @@ class GibbsChain:
 def cd_loss(model_free_energy, x: torch.Tensor, x_neg: torch.Tensor) -> torch.Tensor:
     r"""The surrogate :math:`\overline{F(x)} - \overline{F(\tilde x)}` whose gradient is minus the
     CD estimate of :math:`\nabla \log p(x)`; :math:`\tilde x` is treated as a constant."""
-    return model_free_energy(x).mean() - model_free_energy(x_neg.detach()).mean()
+    if not callable(model_free_energy):
+        raise TypeError(f"model_free_energy must be a function such as rbm.free_energy, got "
+                        f"{type(model_free_energy).__name__}")
+    for name, t in (("x", x), ("x_neg", x_neg)):
+        check_tensor(name, t, ndim=2, low=0.0, high=1.0, hint="units hold binary states or probabilities in [0, 1]")
+    if x.shape[1] != x_neg.shape[1]:
+        raise ValueError(f"x_neg must have the columns of x ({x.shape[1]}), got {x_neg.shape[1]}")
+    f_pos, f_neg = model_free_energy(x), model_free_energy(x_neg.detach())
+    for name, f, t in (("x", f_pos, x), ("x_neg", f_neg, x_neg)):
+        if not isinstance(f, torch.Tensor) or f.shape != t.shape[:1]:
+            raise TypeError(f"model_free_energy must return one free energy per row of {name}, got "
+                            f"{tuple(f.shape) if isinstance(f, torch.Tensor) else type(f).__name__}")
+    return f_pos.mean() - f_neg.mean()
 
 
 def fit_rbm(rbm: RBM, x: torch.Tensor, *, method: str = "cd", k: int = 1, num_epochs: int = 10,
@@ -207,11 +285,17 @@ def fit_rbm(rbm: RBM, x: torch.Tensor, *, method: str = "cd", k: int = 1, num_ep
     Returns:
         A :class:`~lecturekit.train.History` with the surrogate loss of every update.
     """
+    _check_model("rbm", rbm, RBM)
     x = check_binary("x", x).to(rbm.W.device, rbm.W.dtype)
     check_choice("method", method, ("cd", "pcd"))
     k = check_positive_int("k", k)
     num_epochs = check_num_steps("num_epochs", num_epochs)
     batch_size = check_positive_int("batch_size", batch_size)
+    lr, momentum, weight_decay = _check_sgd(lr, momentum, weight_decay)
+    if num_chains is not None:
+        check_positive_int("num_chains", num_chains)
+    init_bias, lr_decay = check_bool("init_bias", init_bias), check_bool("lr_decay", lr_decay)
+    progress_disabled(progress)
     check_generator(generator)
     if x.shape[1] != rbm.num_visible:
         raise ValueError(f"x must have {rbm.num_visible} columns (num_visible), got {x.shape[1]}")
@@ -227,10 +311,10 @@ def fit_rbm(rbm: RBM, x: torch.Tensor, *, method: str = "cd", k: int = 1, num_ep
         with torch.no_grad():
             x_neg = batch if chains is None else chains
             for _ in range(k):
-                x_neg, _, _ = rbm.gibbs_step(x_neg, generator)
+                x_neg, _, _ = rbm._gibbs(x_neg, generator)
             if chains is not None:
                 chains = x_neg
-        return cd_loss(rbm.free_energy, batch, x_neg)
+        return rbm._free_energy(batch).mean() - rbm._free_energy(x_neg).mean()  # cd_loss, checks done
 
     batches = Batches(x, batch_size=batch_size, generator=generator)
     opt = torch.optim.SGD(rbm.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
@@ -238,6 +322,14 @@ def fit_rbm(rbm: RBM, x: torch.Tensor, *, method: str = "cd", k: int = 1, num_ep
     scheduler = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 - t / num_steps) if lr_decay else None
     return fit(loss_fn, opt, batches, num_steps, model=rbm, scheduler=scheduler, desc=f"{method}-{k}",
                progress=progress)
+
+
+def _hidden_dims(hidden_dims, count: int) -> tuple[int, ...]:
+    if isinstance(hidden_dims, (str, bytes)) or not isinstance(hidden_dims, (list, tuple)):
+        raise TypeError(f"hidden_dims must be a list of {count} layer size(s), got {hidden_dims!r}")
+    if len(hidden_dims) != count:
+        raise ValueError(f"hidden_dims must hold {count} size{'s' if count > 1 else ''}, got {list(hidden_dims)!r}")
+    return tuple(check_positive_int(f"hidden_dims[{i}]", h) for i, h in enumerate(hidden_dims))
 
 
 class DBN(nn.Module):
@@ -249,9 +341,7 @@ class DBN(nn.Module):
 
     def __init__(self, num_visible: int = 784, hidden_dims: tuple[int, int] = (100, 50)):
         super().__init__()
-        if len(hidden_dims) != 2:
-            raise ValueError(f"hidden_dims must hold two sizes, got {hidden_dims!r}")
-        h1, h2 = (check_positive_int(f"hidden_dims[{i}]", h) for i, h in enumerate(hidden_dims))
+        h1, h2 = _hidden_dims(hidden_dims, 2)
         self.rbm1 = RBM(num_visible, h1)
         self.rbm2 = RBM(h1, h2)
 
@@ -267,15 +357,20 @@ class DBN(nn.Module):
         """
         num_sweeps = check_num_steps("num_sweeps", num_sweeps)
         check_generator(generator)
+        keep_chain = check_bool("keep_chain", keep_chain)
+        progress_disabled(progress)
         z0 = None
         if x0 is not None:
             x0 = _start_state(self.rbm1.W, x0, num_samples, self.rbm1.num_visible, generator)
-            z0 = bernoulli(self.rbm1.p_z_given_x(x0), generator=generator)
+            z0 = bernoulli(self.rbm1._p_z(x0), generator=generator)
+        else:
+            check_positive_int("num_samples", num_samples)
+        _check_chain_memory(num_sweeps, num_samples if x0 is None else x0.shape[0], self.rbm1.num_visible, keep_chain)
         top = self.rbm2.sample(num_samples, num_sweeps=num_sweeps, x0=z0, generator=generator,
                                keep_chain=True, progress=progress)
         frames = top.frames.clone()
         frames[1:] = bernoulli(frames[1:], generator=generator)  # z1 as binary states, as the chain holds them
-        images = self.rbm1.p_x_given_z(frames if keep_chain else frames[-1])
+        images = self.rbm1._p_x(frames if keep_chain else frames[-1])
         return GibbsChain(images) if keep_chain else images
 
 
@@ -287,12 +382,19 @@ def fit_dbn(dbn: DBN, x: torch.Tensor, *, num_epochs: int = 5, top_epochs: int |
     ``top_epochs`` (default ``num_epochs``): on 100 binary features its epochs are cheap. Returns a
     :class:`~lecturekit.train.History` with both layers' losses in turn (``series``: ``loss1``, ``loss2``).
     """
+    _check_model("dbn", dbn, DBN)
     x = check_binary("x", x).to(dbn.rbm1.W.device, dbn.rbm1.W.dtype)
     check_generator(generator)
+    check_num_steps("num_epochs", num_epochs)
+    top_epochs = num_epochs if top_epochs is None else check_num_steps("top_epochs", top_epochs)
+    allowed = {"method", "k", "batch_size", "lr", "momentum", "weight_decay", "num_chains", "init_bias", "lr_decay",
+               "progress"}
+    unknown = sorted(set(kwargs) - allowed)
+    if unknown:
+        raise TypeError(f"{unknown[0]} is not an option of fit_rbm (options: {', '.join(sorted(allowed))})")
     first = fit_rbm(dbn.rbm1, x, num_epochs=num_epochs, generator=generator, **kwargs)
     with torch.no_grad():
-        z1 = bernoulli(dbn.rbm1.p_z_given_x(x), generator=generator)
-    top_epochs = num_epochs if top_epochs is None else top_epochs
+        z1 = bernoulli(dbn.rbm1._p_z(x), generator=generator)
     second = fit_rbm(dbn.rbm2, z1, num_epochs=top_epochs, generator=generator, **kwargs)
     return History(loss=first.loss + second.loss, seconds=first.seconds + second.seconds,
                    series={"loss1": first.loss, "loss2": second.loss})
@@ -311,9 +413,7 @@ class DBM(nn.Module):
 
     def __init__(self, num_visible: int = 784, hidden_dims: tuple[int, int] = (100, 50), *, init_std: float = 0.01):
         super().__init__()
-        if len(hidden_dims) != 2:
-            raise ValueError(f"hidden_dims must hold two sizes, got {hidden_dims!r}")
-        h1, h2 = (check_positive_int(f"hidden_dims[{i}]", h) for i, h in enumerate(hidden_dims))
+        h1, h2 = _hidden_dims(hidden_dims, 2)
         self.num_visible = check_positive_int("num_visible", num_visible)
         init_std = check_positive_float("init_std", init_std)
         self.W1 = nn.Parameter(init_std * torch.randn(num_visible, h1))
@@ -322,34 +422,61 @@ class DBM(nn.Module):
         self.c1 = nn.Parameter(torch.zeros(h1))
         self.c2 = nn.Parameter(torch.zeros(h2))
 
+    def _x(self, x):
+        return _units("x", x, self.num_visible, self)
+
+    def _z1(self, z1):
+        return _units("z1", z1, self.c1.numel(), self)
+
+    def _z2(self, z2):
+        return _units("z2", z2, self.c2.numel(), self)
+
     def energy(self, x, z1, z2) -> torch.Tensor:
         r""":math:`E(x, z_1, z_2)`, one value per row (z may be mean-field probabilities)."""
+        x, z1, z2 = self._x(x), self._z1(z1), self._z2(z2)
+        _same_rows(x=x, z1=z1, z2=z2)
+        return self._energy(x, z1, z2)
+
+    def _energy(self, x, z1, z2):
         return (-((x @ self.W1) * z1).sum(-1) - ((z1 @ self.W2) * z2).sum(-1)
                 - x @ self.b - z1 @ self.c1 - z2 @ self.c2)
 
     def p_z1(self, x, z2) -> torch.Tensor:
         r""":math:`p(z_{1j}=1\mid x, z_2) = \sigma(c_{1j} + (xW_1)_j + (W_2 z_2)_j)`."""
+        x, z2 = self._x(x), self._z2(z2)
+        _same_rows(x=x, z2=z2)
+        return self._p_z1(x, z2)
+
+    def _p_z1(self, x, z2):
         return torch.sigmoid(x @ self.W1 + z2 @ self.W2.T + self.c1)
 
     def p_x(self, z1) -> torch.Tensor:
         r""":math:`p(x_i=1\mid z_1) = \sigma(b_i + (W_1 z_1)_i)`."""
+        return self._p_x(self._z1(z1))
+
+    def _p_x(self, z1):
         return torch.sigmoid(z1 @ self.W1.T + self.b)
 
     def p_z2(self, z1) -> torch.Tensor:
         r""":math:`p(z_{2k}=1\mid z_1) = \sigma(c_{2k} + (z_1 W_2)_k)`."""
+        return self._p_z2(self._z1(z1))
+
+    def _p_z2(self, z1):
         return torch.sigmoid(z1 @ self.W2 + self.c2)
 
     def mean_field(self, x: torch.Tensor, *, num_sweeps: int = 10):
         r"""Fixed point of :math:`\mu_1 = \sigma(c_1 + xW_1 + W_2\mu_2)`, :math:`\mu_2 = \sigma(c_2 + \mu_1 W_2)`:
         the factorized :math:`q(z_1)q(z_2)` closest to :math:`p(z_1,z_2\mid x)` in KL(q‖p).
         ``num_sweeps`` updates of both layers."""
-        num_sweeps = check_num_steps("num_sweeps", num_sweeps)
+        return self._mean_field(self._x(x), check_num_steps("num_sweeps", num_sweeps))
+
+    def _mean_field(self, x, num_sweeps: int = 10):
         # start from a bottom-up pass with doubled input, as if z2 already agreed with z1
         mu1 = torch.sigmoid(2 * (x @ self.W1) + self.c1)
-        mu2 = self.p_z2(mu1)
+        mu2 = self._p_z2(mu1)
         for _ in range(num_sweeps):
-            mu1 = self.p_z1(x, mu2)
-            mu2 = self.p_z2(mu1)
+            mu1 = self._p_z1(x, mu2)
+            mu2 = self._p_z2(mu1)
         return mu1, mu2
 
     def gibbs_step(self, x, z2, generator: torch.Generator | None = None):
@@ -357,9 +484,15 @@ class DBM(nn.Module):
 
         Returns ``(x, z1, z2, px)`` with ``px`` the mean image p(x=1 | z1).
         """
-        z1 = bernoulli(self.p_z1(x, z2), generator=generator)
-        px = self.p_x(z1)
-        return bernoulli(px, generator=generator), z1, bernoulli(self.p_z2(z1), generator=generator), px
+        x, z2 = self._x(x), self._z2(z2)
+        _same_rows(x=x, z2=z2)
+        check_generator(generator)
+        return self._gibbs(x, z2, generator)
+
+    def _gibbs(self, x, z2, generator):
+        z1 = bernoulli(self._p_z1(x, z2), generator=generator)
+        px = self._p_x(z1)
+        return bernoulli(px, generator=generator), z1, bernoulli(self._p_z2(z1), generator=generator), px
 
     @torch.no_grad()
     def sample(self, num_samples: int = 16, *, num_sweeps: int = 1000, x0: torch.Tensor | None = None,
@@ -368,12 +501,15 @@ class DBM(nn.Module):
         from their mean-field posterior; mean images (N, D) or a :class:`GibbsChain` of them."""
         num_sweeps = check_num_steps("num_sweeps", num_sweeps)
         check_generator(generator)
+        keep_chain = check_bool("keep_chain", keep_chain)
+        chain = sweeps(num_sweeps, desc="DBM Gibbs", progress=progress)
         x = _start_state(self.b, x0, num_samples, self.num_visible, generator)
-        p2 = self.mean_field(x)[1] if x0 is not None else torch.full((len(x), len(self.c2)), 0.5).to(self.b)
+        _check_chain_memory(num_sweeps, x.shape[0], self.num_visible, keep_chain)
+        p2 = self._mean_field(x)[1] if x0 is not None else torch.full((len(x), len(self.c2)), 0.5).to(self.b)
         z2 = bernoulli(p2, generator=generator)
         frames = [x]
-        for _ in sweeps(num_sweeps, desc="DBM Gibbs", progress=progress):
-            x, _, z2, px = self.gibbs_step(x, z2, generator)
+        for _ in chain:
+            x, _, z2, px = self._gibbs(x, z2, generator)
             if keep_chain:
                 frames.append(px)
         return GibbsChain(torch.stack(frames)) if keep_chain else px
@@ -381,6 +517,10 @@ class DBM(nn.Module):
     @torch.no_grad()
     def init_from_dbn(self, dbn: DBN) -> DBM:
         """Start from a greedily trained DBN's weights (a cheap stand-in for the paper's pretraining)."""
+        _check_model("dbn", dbn, DBN)
+        if dbn.rbm1.W.shape != self.W1.shape or dbn.rbm2.W.shape != self.W2.shape:
+            raise ValueError(f"dbn must have this DBM's layer sizes: W1 {tuple(self.W1.shape)} and W2 "
+                             f"{tuple(self.W2.shape)}, got {tuple(dbn.rbm1.W.shape)} and {tuple(dbn.rbm2.W.shape)}")
         self.W1.copy_(dbn.rbm1.W)
         self.W2.copy_(dbn.rbm2.W)
         self.b.copy_(dbn.rbm1.b)
@@ -400,6 +540,7 @@ def fit_dbm(dbm: DBM, x: torch.Tensor, *, num_epochs: int = 5, batch_size: int =
     since E is linear in each parameter, its gradient is the difference of the two expected statistics.
     The ``num_chains`` persistent chains start at random training digits and take ``k`` sweeps per update.
     """
+    _check_model("dbm", dbm, DBM)
     x = check_binary("x", x).to(dbm.b.device, dbm.b.dtype)
     if x.shape[1] != dbm.num_visible:
         raise ValueError(f"x must have {dbm.num_visible} columns (num_visible), got {x.shape[1]}")
@@ -407,17 +548,20 @@ def fit_dbm(dbm: DBM, x: torch.Tensor, *, num_epochs: int = 5, batch_size: int =
     k = check_positive_int("k", k)
     mean_field_sweeps = check_positive_int("mean_field_sweeps", mean_field_sweeps)
     n = check_positive_int("num_chains", num_chains)
+    lr, momentum, weight_decay = _check_sgd(lr, momentum, weight_decay)
+    lr_decay = check_bool("lr_decay", lr_decay)
+    progress_disabled(progress)
     check_generator(generator)
     with torch.no_grad():
         start = x[randint(x.shape[0], n, generator=generator, device=x.device)].clone()
-        state = {"x": start, "z2": bernoulli(dbm.mean_field(start)[1], generator=generator)}
+        state = {"x": start, "z2": bernoulli(dbm._mean_field(start)[1], generator=generator)}
 
     def loss_fn(batch):
         with torch.no_grad():
-            mu1, mu2 = dbm.mean_field(batch, num_sweeps=mean_field_sweeps)
+            mu1, mu2 = dbm._mean_field(batch, mean_field_sweeps)
             for _ in range(k):
-                state["x"], z1, state["z2"], _ = dbm.gibbs_step(state["x"], state["z2"], generator)
-        return dbm.energy(batch, mu1, mu2).mean() - dbm.energy(state["x"], z1, state["z2"]).mean()
+                state["x"], z1, state["z2"], _ = dbm._gibbs(state["x"], state["z2"], generator)
+        return dbm._energy(batch, mu1, mu2).mean() - dbm._energy(state["x"], z1, state["z2"]).mean()
 
     batches = Batches(x, batch_size=check_positive_int("batch_size", batch_size), generator=generator)
     opt = torch.optim.SGD(dbm.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
@@ -430,10 +574,9 @@ def build(*, kind: str = "rbm", num_visible: int = 784, hidden_dims=(100,)) -> n
     """An untrained RBM, DBN or DBM from a JSON config, for :func:`lecturekit.checkpoint.cached`."""
     check_choice("kind", kind, ("rbm", "dbn", "dbm"))
     if kind == "rbm":
-        if len(hidden_dims) != 1:
-            raise ValueError(f"hidden_dims must hold one size for an RBM, got {hidden_dims!r}")
-        return RBM(num_visible, hidden_dims[0])
-    return (DBN if kind == "dbn" else DBM)(num_visible, tuple(hidden_dims))
+        (h,) = _hidden_dims(hidden_dims, 1)
+        return RBM(num_visible, h)
+    return (DBN if kind == "dbn" else DBM)(num_visible, _hidden_dims(hidden_dims, 2))
 
 
 # Notebook 06's settings and its claims' thresholds, shared with benchmarks/boltzmann.py and the tests.

@@ -74,10 +74,13 @@ def _fit_vae(model, x_train, x_test, *, epochs, seed, progress):
 def _fit_dcgan(model, x_train, x_test, *, epochs, seed, progress):
     from . import lapgan
 
-    hist = lapgan.train_dcgan(model, x_train, epochs=epochs, seed=seed)
-    return {"seconds": hist["seconds"], "steps": hist["steps"],
-            "final_d_loss": round(sum(hist["d_loss"][-100:]) / len(hist["d_loss"][-100:]), 4),
-            "final_g_loss": round(sum(hist["g_loss"][-100:]) / len(hist["g_loss"][-100:]), 4)}
+    batch_size = 64
+    num_steps = max(1, round(epochs * x_train.shape[0] / batch_size))  # generator steps
+    hist = lapgan.fit_dcgan(model, x_train, num_steps=num_steps, batch_size=batch_size,
+                            generator=make_generator(seed), progress=progress)
+    d, g = hist.series["d_loss"][-100:], hist.series["g_loss"][-100:]
+    return {"seconds": hist.seconds, "steps": num_steps, "final_d_loss": round(sum(d) / len(d), 4),
+            "final_g_loss": round(sum(g) / len(g), 4)}
 
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
@@ -86,7 +89,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("vae-2d", "784-400-2 Bernoulli VAE: the 2-D latent manifold at full size",
            VAE, {"latent_dim": 2, "hidden_dim": 400}, 100, _fit_vae),
     Recipe("dcgan", "the DCGAN of notebook 10 (strided convolutions, batch norm)",
-           DCGAN, {"latent_dim": 32, "channels": 32}, 20, _fit_dcgan),
+           DCGAN, {"latent_dim": 32, "channels": 48, "d_channels": 16}, 20, _fit_dcgan),
 )}
 
 

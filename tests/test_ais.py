@@ -178,7 +178,7 @@ def test_an_absurd_number_of_temperatures_warns_and_ctrl_c_stops_it(monkeypatch)
         calls.append(1)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ais, "log_p_star", interrupted)
+    monkeypatch.setattr(ais, "_log_p_star", interrupted)  # the annealing step (log_p_star without the checks)
     with pytest.warns(UserWarning, match="num_temperatures=100,000,000 is over"), pytest.raises(KeyboardInterrupt):
         ais.ais_log_partition(bm.RBM(4, 2), num_temperatures=10**8)
     assert calls == [1]

@@ -297,9 +297,9 @@ def test_long_chains_show_a_progress_bar_warn_when_absurd_and_stop_on_ctrl_c(mon
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return bm.RBM.gibbs_step(rbm, x, generator)
+        return bm.RBM._gibbs(rbm, x, generator)
 
-    monkeypatch.setattr(rbm, "gibbs_step", interrupted)
+    monkeypatch.setattr(rbm, "_gibbs", interrupted)  # the chain's sweep (gibbs_step without the argument checks)
     with pytest.warns(UserWarning, match="num_sweeps=1,000,000,000 is over"), pytest.raises(KeyboardInterrupt):
         rbm.sample(2, num_sweeps=10**9, progress=True)
     assert len(calls) == 3 and not getattr(tqdm, "_instances", set())  # stopped at once, bar closed

@@ -1,4 +1,5 @@
-"""Exercises of notebooks 09 and 10: the optimal discriminator, the JSD, and pyramid reconstruction."""
+"""Exercises of notebooks 09 and 10: the optimal discriminator, the JSD, pyramid reconstruction and
+LAPGAN's conditional discriminator input."""
 
 from __future__ import annotations
 
@@ -47,6 +48,17 @@ def image_cases(sizes=(8, 16, 24), seed: int = 950, n: int = 2):
     return out
 
 
+def pair_cases(shapes=((2, 8), (3, 16), (2, 28)), seed: int = 970):
+    """(label, (x, h_fake)): images and stand-in generated residuals of the same shape."""
+    out = []
+    for i, (n, size) in enumerate(shapes):
+        g = torch.Generator().manual_seed(seed + i)
+        x = torch.rand(n, 1, size, size, generator=g, dtype=torch.float64)
+        h_fake = 0.2 * torch.randn(n, 1, size, size, generator=g, dtype=torch.float64)
+        out.append((f"{n} images {size}x{size}", (x, h_fake)))
+    return out
+
+
 _GAN = ("lecturekit.gan:optimal_discriminator", "lecturekit.gan:jsd", "lecturekit.gan:value")
 _LAPGAN = ("lecturekit.lapgan:reconstruct", "lecturekit.lapgan:laplacian_pyramid")
 
@@ -58,3 +70,5 @@ register(Exercise("10.1", "reconstruction from a Laplacian pyramid", "reconstruc
                   forbidden=_LAPGAN))
 register(Exercise("10.2", "one level of the Laplacian pyramid", "pyramid_level", image_cases, atol=1e-10,
                   forbidden=_LAPGAN))
+register(Exercise("10.3", "the conditional discriminator's input pairs", "discriminator_pairs", pair_cases,
+                  atol=1e-10, forbidden=_LAPGAN))

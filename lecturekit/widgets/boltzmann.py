@@ -15,8 +15,8 @@ import torch
 
 from ..boltzmann import DBM, DBN, RBM, GibbsChain, check_binary
 from ..train import check_num_steps
-from ..utils import check_positive_int, make_generator
-from ..viz import tile, to_numpy
+from ..utils import check_nonnegative_int, check_positive_int, make_generator
+from ..viz import _to_numpy, tile, to_numpy
 from ._base import FigureApp
 
 __all__ = ["GibbsChainApp", "gibbs_chain", "grid_png"]
@@ -29,13 +29,15 @@ class GibbsChainApp(FigureApp):
 
     def __init__(self, chains: dict[str, GibbsChain], *, image_shape: tuple[int, int] = (28, 28),
                  nrow: int | None = None, scale: int = 3):
+        if not isinstance(chains, dict) or not all(isinstance(c, GibbsChain) for c in chains.values()):
+            raise TypeError(f"chains must be a dict of model name -> GibbsChain, got {type(chains).__name__}")
         if not chains:
             raise ValueError("chains must name at least one model")
         sweeps = {c.num_sweeps for c in chains.values()}
         if len(sweeps) != 1:
             raise ValueError(f"chains must all have the same number of sweeps, got {sorted(sweeps)}")
-        self.scale = check_positive_int("scale", scale)
-        self.image_shape = tuple(image_shape)
+        dim = {c.frames.shape[2] for c in chains.values()}
+        self.image_shape, self.scale, nrow = _check_layout(image_shape, nrow, scale, dim.pop() if len(dim) == 1 else -1)
         # frames as NumPy once: a redraw is then an index, a tile and a PNG
         self.frames = {name: to_numpy(c.frames).reshape(c.frames.shape[:2] + self.image_shape).astype(np.float32)
                        for name, c in chains.items()}
@@ -70,6 +72,21 @@ class GibbsChainApp(FigureApp):
                 f"showing: {what}<br>mean ink: {r['mean_ink']:.3f}")
 
 
+def _check_layout(image_shape, nrow, scale, dim: int) -> tuple[tuple[int, int], int, int | None]:
+    """The grid's settings, checked before any chain runs: (image_shape, scale, nrow)."""
+    if isinstance(image_shape, (str, bytes)) or not isinstance(image_shape, (list, tuple)) or len(image_shape) != 2:
+        raise TypeError(f"image_shape must be (height, width), got {image_shape!r}")
+    h, w = (check_positive_int(f"image_shape[{i}]", v) for i, v in enumerate(image_shape))
+    if h * w != dim:
+        raise ValueError(f"image_shape must hold the model's {dim} visible units, got {h}x{w} = {h * w}")
+    if nrow is not None:
+        nrow = check_positive_int("nrow", nrow)
+    scale = check_positive_int("scale", scale)
+    if scale > 20:
+        raise ValueError(f"scale must be at most 20 (pixels per unit), got {scale}")
+    return (h, w), scale, nrow
+
+
 def gibbs_chain(rbm: RBM, dbn: DBN | None = None, dbm: DBM | None = None, *, num_chains: int = 16,
                 num_sweeps: int = 200, x0: torch.Tensor | None = None, seed: int = 0, **kwargs) -> GibbsChainApp:
     """Build the Gibbs chain app: run ``num_chains`` chains of each model for ``num_sweeps`` sweeps,
@@ -84,11 +101,16 @@ def gibbs_chain(rbm: RBM, dbn: DBN | None = None, dbm: DBM | None = None, *, num
             raise TypeError(f"{name} must be a lecturekit.boltzmann.{kind.__name__}, got {type(m).__name__}")
     num_chains = check_positive_int("num_chains", num_chains)
     num_sweeps = check_num_steps("num_sweeps", num_sweeps)
+    check_nonnegative_int("seed", seed)
+    unknown = sorted(set(kwargs) - {"image_shape", "nrow", "scale"})
+    if unknown:
+        raise TypeError(f"{unknown[0]} is not an option of gibbs_chain (options: image_shape, nrow, scale)")
     if x0 is not None:
         x0 = check_binary("x0", x0)
         if x0.shape[0] < num_chains:
             raise ValueError(f"x0 must hold at least num_chains={num_chains} images, got {x0.shape[0]}")
         x0 = x0[:num_chains]
+    _check_layout(kwargs.get("image_shape", (28, 28)), kwargs.get("nrow"), kwargs.get("scale", 3), rbm.num_visible)
     chains = {}
     for name, m in {"RBM": rbm, "DBN": dbn, "DBM": dbm}.items():
         if m is not None:
@@ -105,6 +127,14 @@ def grid_png(grid: np.ndarray, *, scale: int = 1) -> bytes:
     """
     from PIL import Image
 
+    grid = _to_numpy("grid", grid)
+    if grid.ndim != 2 or 0 in grid.shape:
+        raise ValueError(f"grid must be a non-empty 2-D array, got shape {grid.shape}")
+    if not np.isfinite(grid).all():
+        raise ValueError("grid must hold finite values, but it contains NaN or infinity")
+    scale = check_positive_int("scale", scale)
+    if scale * max(grid.shape) > 10_000:
+        raise ValueError(f"scale must keep the picture under 10,000 pixels a side, got {scale} x {grid.shape}")
     a = ((1 - np.clip(grid, 0, 1)) * 255).round().astype(np.uint8)
     if scale > 1:
         a = np.repeat(np.repeat(a, scale, 0), scale, 1)

@@ -112,12 +112,25 @@ def training_player(frames: dict | None = None, **kwargs) -> TrainingPlayer:
 class LatentInterpolation(FigureApp):
     figsize = (7.0, 2.2)
 
-    def __init__(self, decode, z0: torch.Tensor, z1: torch.Tensor, *, num_images: int = 8, labels=("DCGAN",)):
-        if z0.shape != z1.shape or z0.ndim != 2:
+    def __init__(self, decode, z0: torch.Tensor, z1: torch.Tensor, *, num_images: int = 8,
+                 pairs: list[tuple[int, int]] | None = None):
+        from ..utils import check_positive_int, check_tensor
+
+        if not callable(decode):
+            raise TypeError(f"decode must be a function z -> images (e.g. model.decode), got {type(decode).__name__}")
+        check_tensor("z0", z0, ndim=2)
+        check_tensor("z1", z1, ndim=2)
+        if z0.shape != z1.shape:
             raise ValueError(f"z0 and z1 must be (rows, latent_dim) of the same shape, got {tuple(z0.shape)}, "
                              f"{tuple(z1.shape)}")
+        num_images = check_positive_int("num_images", num_images)
+        if num_images != z0.shape[0]:
+            raise ValueError(f"num_images must equal the rows of z0 ({z0.shape[0]}), got {num_images}")
+        if pairs is not None and len(pairs) != num_images:
+            raise ValueError(f"pairs must hold one (start, end) label pair per image ({num_images}), got {len(pairs)}")
         self.decode, self.z0, self.z1 = decode, z0, z1
         self.num_images = num_images
+        self.pairs = pairs
         t = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="t", readout_format=".2f")
         super().__init__({"t": t})
 
@@ -143,11 +156,32 @@ class LatentInterpolation(FigureApp):
         self.title.set_text(f"G(slerp(z0, z1; t = {r['t']:.2f}))")
         return False
 
+    def readout(self, r):
+        if not self.pairs:
+            return ""
+        return "columns, as the judge labels their ends:<br>" + ", ".join(f"{a} → {b}" for a, b in self.pairs)
 
-def latent_interpolation(model, *, num_images: int = 8, seed: int = 0) -> LatentInterpolation:
+
+def latent_interpolation(model, *, num_images: int = 8, seed: int = 0, classify=None) -> LatentInterpolation:
     """Slide t from 0 to 1 to move ``num_images`` samples of ``model`` (a trained
-    :class:`~lecturekit.lapgan.DCGAN`) along slerp paths between two seeded latent codes."""
-    g = torch.Generator().manual_seed(seed)
-    z0, z1 = model.sample_z(num_images, generator=g), model.sample_z(num_images, generator=g)
+    :class:`~lecturekit.lapgan.DCGAN`) along slerp paths between two seeded latent codes.
+
+    With ``classify`` (images -> class probabilities, e.g. the digit judge) the ends are picked by
+    :func:`lecturekit.lapgan.digit_endpoints`: confident digits, a different one at each end.
+    """
+    from ..lapgan import digit_endpoints
+    from ..utils import check_positive_int, make_generator
+
+    if not (callable(getattr(model, "decode", None)) and callable(getattr(model, "sample_z", None))):
+        raise TypeError(f"model must be a trained image generator with decode(z) and sample_z(n) (e.g. lapgan.DCGAN), "
+                        f"got {type(model).__name__}")
+    if classify is not None and not callable(classify):
+        raise TypeError(f"classify must be a function images -> class probabilities, or None, got {type(classify).__name__}")
+    num_images = check_positive_int("num_images", num_images)
+    g = make_generator(seed)
     model.eval()
-    return LatentInterpolation(model.decode, z0, z1, num_images=num_images)
+    if classify is None:
+        z0, z1, pairs = model.sample_z(num_images, generator=g), model.sample_z(num_images, generator=g), None
+    else:
+        z0, z1, pairs = digit_endpoints(model, classify, num_images, generator=g)
+    return LatentInterpolation(model.decode, z0, z1, num_images=num_images, pairs=pairs)
