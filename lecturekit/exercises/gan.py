@@ -48,7 +48,7 @@ def image_cases(sizes=(8, 16, 24), seed: int = 950, n: int = 2):
     return out
 
 
-def pair_cases(shapes=((2, 8), (3, 16), (2, 28)), seed: int = 970):
+def pair_cases(shapes=((2, 8), (3, 12), (1, 16)), seed: int = 970):
     """(label, (x, h_fake)): images and stand-in generated residuals of the same shape."""
     out = []
     for i, (n, size) in enumerate(shapes):
