@@ -28,7 +28,8 @@ from torch import nn
 from torch.distributions import Normal
 
 from .train import History, fit
-from .utils import check_choice, check_nonnegative_int, check_positive_float, check_positive_int, randn
+from .utils import (check_bool, check_choice, check_float, check_generator, check_int, check_nonnegative_int,
+                    check_positive_float, check_positive_int, check_tensor, randn)
 
 __all__ = ["banana", "TARGETS", "HamiltonianVI", "fit_hvi", "log_density_grid"]
 
@@ -44,8 +45,11 @@ def banana(z: torch.Tensor) -> torch.Tensor:
     r"""log p̃(z) = −z₁² / (2A²) − (z₂ − B z₁² + C)² / (2S²), a curved 2-D posterior (A=1, B=1, C=1,
     S=0.35). Its normalizer is known: log Z = log(2π A S), because (z₁, z₂ − B z₁²) is a
     volume-preserving map to a Gaussian."""
-    if not isinstance(z, torch.Tensor) or z.shape[-1:] != (2,):
-        raise ValueError(f"z must be a tensor of shape (..., 2), got {tuple(getattr(z, 'shape', ()))}")
+    check_tensor("z", z)
+    if z.shape[-1:] != (2,):
+        raise ValueError(f"z must be a tensor of shape (..., 2), got {tuple(z.shape)}")
+    if not z.is_floating_point():
+        raise TypeError(f"z must be a floating-point tensor, got dtype {z.dtype}")
     z1, z2 = z[..., 0], z[..., 1]
     return -0.5 * (z1 / _A) ** 2 - 0.5 * ((z2 - _B * z1**2 + _C) / _S) ** 2
 
@@ -90,6 +94,7 @@ class HamiltonianVI(nn.Module):
 
     def grad_log_target(self, z: torch.Tensor) -> torch.Tensor:
         """∇_z log p̃(z), differentiable when z carries a graph (for training)."""
+        self._check_z("z", z)
         create = torch.is_grad_enabled() and z.requires_grad
         with torch.enable_grad():
             zz = z if create else z.detach().requires_grad_(True)
@@ -98,17 +103,42 @@ class HamiltonianVI(nn.Module):
 
     def leapfrog(self, z: torch.Tensor, v: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         """One leapfrog step of H(z, v) = −log p̃(z) + ½ vᵀ M_t⁻¹ v with step ε_t (|det J| = 1)."""
+        self._check_z("z", z)
+        self._check_z("v", v)
+        if v.shape != z.shape:
+            raise ValueError(f"v must have the shape of z {tuple(z.shape)}, got {tuple(v.shape)}")
+        if self.num_leapfrog == 0:
+            raise ValueError("t has no leapfrog step to index: this model has num_leapfrog = 0")
+        t = check_int("t", t, low=0, high=self.num_leapfrog - 1)
+        return self._leapfrog(z, v, t)
+
+    def _check_z(self, name: str, z) -> torch.Tensor:
+        check_tensor(name, z, model=self)
+        if z.shape[-1:] != (2,):
+            raise ValueError(f"{name} must have shape (..., 2), got {tuple(z.shape)}")
+        return z
+
+    def _grad(self, z: torch.Tensor) -> torch.Tensor:
+        create = torch.is_grad_enabled() and z.requires_grad
+        with torch.enable_grad():
+            zz = z if create else z.detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(self.log_target(zz).sum(), zz, create_graph=create)
+        return g
+
+    def _leapfrog(self, z, v, t):
         eps = self.log_step[t].exp()
         mass = (2 * self.log_momentum_std[t]).exp()
-        v = v + 0.5 * eps * self.grad_log_target(z)
+        v = v + 0.5 * eps * self._grad(z)
         z = z + eps * v / mass
-        v = v + 0.5 * eps * self.grad_log_target(z)
+        v = v + 0.5 * eps * self._grad(z)
         return z, v
 
     def forward(self, n: int, *, generator: torch.Generator | None = None,
                 return_path: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """n draws z_T and their log weights log p̃(z_T) + Σ log r_t − log q₀(z₀) − Σ log q_t (n,)."""
         n = check_positive_int("n", n)
+        check_generator(generator)
+        return_path = check_bool("return_path", return_path)
         dev, dt = self.mu.device, self.mu.dtype
 
         def noise():
@@ -121,7 +151,7 @@ class HamiltonianVI(nn.Module):
         for t in range(self.num_leapfrog):
             v = self.log_momentum_std[t].exp() * noise()
             log_w = log_w - _normal_log_prob(v, 0.0, self.log_momentum_std[t])
-            z, v = self.leapfrog(z, v, t)
+            z, v = self._leapfrog(z, v, t)
             mean, raw = self.reverse[t](z).chunk(2, dim=-1)
             log_std = self.log_momentum_std[t] + 5.0 * torch.tanh(raw / 5.0)  # bounded scale
             log_w = log_w + _normal_log_prob(v, mean, log_std)
@@ -146,7 +176,10 @@ def fit_hvi(model: HamiltonianVI, *, num_steps: int = 1000, batch_size: int = 25
     Returns:
         A :class:`~lecturekit.train.History` with the loss (−bound estimate) of every step.
     """
+    if not isinstance(model, HamiltonianVI):
+        raise TypeError(f"model must be a HamiltonianVI, got {type(model).__name__}")
     batch_size = check_positive_int("batch_size", batch_size)
+    check_generator(generator)
     opt = torch.optim.Adam(model.parameters(), lr=check_positive_float("lr", lr))
     return fit(lambda n: -model.bound(n, generator=generator), opt, lambda: batch_size, num_steps, model=model,
                desc=f"HVI T={model.num_leapfrog}", progress=progress)
@@ -156,7 +189,12 @@ def log_density_grid(target: str = "banana", *, lim: tuple[float, float, float, 
                      num: int = 200) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(z₁ grid, z₂ grid, log p(z) normalized) on a num × num grid, for contour plots."""
     check_choice("target", target, tuple(TARGETS))
-    num = check_positive_int("num", num)
+    num = check_int("num", num, low=2, high=2000)
+    if isinstance(lim, (str, bytes)) or not isinstance(lim, (list, tuple)) or len(lim) != 4:
+        raise TypeError(f"lim must be (z1_min, z1_max, z2_min, z2_max), got {lim!r}")
+    lim = tuple(check_float(f"lim[{i}]", v) for i, v in enumerate(lim))
+    if not (lim[0] < lim[1] and lim[2] < lim[3]):
+        raise ValueError(f"lim must satisfy z1_min < z1_max and z2_min < z2_max, got {lim}")
     log_p, log_z = TARGETS[target]
     g1 = torch.linspace(lim[0], lim[1], num)
     g2 = torch.linspace(lim[2], lim[3], num)

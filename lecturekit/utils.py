@@ -516,7 +516,7 @@ def check_tensor(name: str, x: Any, *, ndim: int | None = None, shape: Sequence[
         if finite and not bool(torch.isfinite(x).all()):
             raise ValueError(f"{name} must hold finite values, but it contains NaN or infinity")
         if low is not None or high is not None:
-            lo, hi = float(x.min()), float(x.max())
+            lo, hi = float(x.detach().min()), float(x.detach().max())
             if (low is not None and lo < low) or (high is not None and hi > high):
                 rng = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
                 raise ValueError(f"{name} must hold values in {rng}, got values in [{lo:.4g}, {hi:.4g}]"

@@ -36,8 +36,9 @@ from torch import nn
 from torch.distributions import Bernoulli, Independent, Normal
 
 from .nn import mlp
-from .train import Batches, History, evaluating, fit
-from .utils import (bernoulli, check_choice, check_positive_float, check_positive_int, check_tensor, randn)
+from .train import Batches, History, check_num_steps, evaluating, fit
+from .utils import (bernoulli, check_bool, check_choice, check_device, check_dtype, check_float, check_generator,
+                    check_positive_float, check_positive_int, check_tensor, randn)
 
 __all__ = ["VAE", "Encoding", "kl_to_prior", "elbo", "iwae_bound", "mean_bound", "active_units", "fit_vae",
            "latent_grid", "shift_images", "shift_nll", "shift_bound", "LOGVAR_BOUND"]
@@ -76,11 +77,31 @@ class Encoding(Independent):
     keeps log σ² (``logvar``). It unpacks as ``mu, logvar = model.encode(x)``."""
 
     def __init__(self, mu: torch.Tensor, logvar: torch.Tensor):
+        _check_moments(mu, logvar)
         super().__init__(Normal(mu, (0.5 * logvar).exp(), validate_args=False), 1, validate_args=False)
         self.logvar = logvar
 
     def __iter__(self):
         return iter((self.mean, self.logvar))
+
+
+def _check_moments(mu, logvar) -> None:
+    """μ and log σ² of a diagonal Gaussian: finite floating tensors of one shape, |log σ²| small enough for exp."""
+    check_tensor("mu", mu)
+    check_tensor("logvar", logvar)
+    if not mu.is_floating_point() or not logvar.is_floating_point():
+        raise TypeError(f"mu and logvar must be floating-point tensors, got {mu.dtype} and {logvar.dtype}")
+    if logvar.shape != mu.shape:
+        raise ValueError(f"logvar must have the shape of mu {tuple(mu.shape)}, got {tuple(logvar.shape)}")
+    if float(logvar.detach().abs().max()) > 80:
+        raise ValueError(f"logvar must lie in [-80, 80] (σ² = exp(logvar) overflows beyond), got values up to "
+                         f"{float(logvar.detach().abs().max()):.3g}")
+
+
+def _check_vae(model) -> "VAE":
+    if not isinstance(model, VAE):
+        raise TypeError(f"model must be a lecturekit.vae.VAE, got {type(model).__name__}")
+    return model
 
 
 class VAE(nn.Module):
@@ -128,6 +149,8 @@ class VAE(nn.Module):
     def check_images(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
         """Check images (N, 1, H, W) for this model: its size and dtype, finite, and pixels in
         [0, 1] for the Bernoulli likelihood. Returns them flattened to (N, H·W)."""
+        if not isinstance(name, str):
+            raise TypeError(f"name must be the argument's name (a string), got {name!r}")
         bernoulli_pixels = self.likelihood == "bernoulli"
         check_tensor(name, x, shape=(None, 1, *self.image_shape), model=self, low=0.0 if bernoulli_pixels else None,
                      high=1.0 if bernoulli_pixels else None, hint=_PIXEL_HINT if bernoulli_pixels else "")
@@ -153,7 +176,9 @@ class VAE(nn.Module):
     def prior(self, *, device=None, dtype=None) -> Independent:
         """p(z) = N(0, I)."""
         ref = next(self.parameters())
-        zero = torch.zeros(self.latent_dim, device=device or ref.device, dtype=dtype or ref.dtype)
+        device = ref.device if device is None else check_device("device", device)
+        dtype = ref.dtype if dtype is None else check_dtype("dtype", dtype, floating=True)
+        zero = torch.zeros(self.latent_dim, device=device, dtype=dtype)
         return Independent(Normal(zero, torch.ones_like(zero), validate_args=False), 1)
 
     # -- p_θ(x | z) ----------------------------------------------------------------------------
@@ -166,6 +191,16 @@ class VAE(nn.Module):
 
     def p_x(self, z: torch.Tensor) -> Independent:
         """p_θ(x | z) over flat images (..., H·W) as a distribution."""
+        self._check_z(z)
+        return self._p_x(z)
+
+    def _check_z(self, z) -> torch.Tensor:
+        check_tensor("z", z, model=self)
+        if z.shape[-1] != self.latent_dim:
+            raise ValueError(f"z must have last dimension latent_dim = {self.latent_dim}, got shape {tuple(z.shape)}")
+        return z
+
+    def _p_x(self, z: torch.Tensor) -> Independent:
         out = self.decoder(z)
         if self.likelihood == "bernoulli":
             return Independent(Bernoulli(logits=out, validate_args=False), 1)
@@ -173,7 +208,17 @@ class VAE(nn.Module):
 
     def log_px(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p_θ(x | z), summed over pixels: x (N, D) flat, z (..., N, latent_dim) -> (..., N)."""
-        return self.p_x(z).log_prob(x)
+        bernoulli_pixels = self.likelihood == "bernoulli"
+        check_tensor("x", x, shape=(None, self.input_dim), model=self, low=0.0 if bernoulli_pixels else None,
+                     high=1.0 if bernoulli_pixels else None, hint=_PIXEL_HINT if bernoulli_pixels else "")
+        self._check_z(z)
+        if z.ndim < 2 or z.shape[-2] != x.shape[0]:
+            raise ValueError(f"z must have shape (..., {x.shape[0]}, {self.latent_dim}) to match x's {x.shape[0]} "
+                             f"images, got {tuple(z.shape)}")
+        return self._log_px(x, z)
+
+    def _log_px(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self._p_x(z).log_prob(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """The mean image E[x | z] (N, 1, H, W) for latents z (N, latent_dim)."""
@@ -185,6 +230,8 @@ class VAE(nn.Module):
     def sample(self, n: int, *, generator: torch.Generator | None = None, mean: bool = True) -> torch.Tensor:
         """n images from z ~ p(z): the decoder means (``mean=True``) or draws x ~ p_θ(x | z)."""
         n = check_positive_int("n", n)
+        mean = check_bool("mean", mean)
+        check_generator(generator)
         ref = next(self.parameters())
         z = randn((n, self.latent_dim), generator=generator, device=ref.device, dtype=ref.dtype)
         m = self.decode(z)
@@ -201,6 +248,7 @@ def kl_to_prior(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     The closed form of ``torch.distributions.kl_divergence`` for these two Gaussians (tested
     against it), written out because the lecture derives it.
     """
+    _check_moments(mu, logvar)
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
 
 
@@ -212,14 +260,14 @@ def _codes(mu, logvar, num, generator):
 def _elbo(model: VAE, xf: torch.Tensor, num_samples: int, kl_weight: float, generator) -> torch.Tensor:
     mu, logvar = model._moments(xf)
     z = _codes(mu, logvar, num_samples, generator)
-    return model.log_px(xf, z).mean(0) - kl_weight * kl_to_prior(mu, logvar)
+    return model._log_px(xf, z).mean(0) - kl_weight * 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
 
 
 def _iwae(model: VAE, xf: torch.Tensor, k: int, generator) -> torch.Tensor:
     mu, logvar = model._moments(xf)
     q = Encoding(mu, logvar)
     z = _codes(mu, logvar, k, generator)
-    log_w = model.log_px(xf, z) + model.prior(dtype=z.dtype).log_prob(z) - q.log_prob(z)
+    log_w = model._log_px(xf, z) + model.prior(dtype=z.dtype).log_prob(z) - q.log_prob(z)
     return torch.logsumexp(log_w, dim=0) - math.log(k)
 
 
@@ -240,7 +288,8 @@ def elbo(model: VAE, x: torch.Tensor, *, num_samples: int = 1, kl_weight: float 
     Returns:
         (N,) values in nats.
     """
-    xf = model.check_images(x)
+    xf = _check_vae(model).check_images(x)
+    check_generator(generator)
     num_samples = check_positive_int("num_samples", num_samples)
     kl_weight = check_positive_float("kl_weight", kl_weight, allow_zero=True)
     return _elbo(model, xf, num_samples, kl_weight, generator)
@@ -255,7 +304,8 @@ def iwae_bound(model: VAE, x: torch.Tensor, k: int = 5, *, generator: torch.Gene
     Returns:
         (N,) bounds in nats.
     """
-    xf = model.check_images(x)
+    xf = _check_vae(model).check_images(x)
+    check_generator(generator)
     return _iwae(model, xf, check_positive_int("k", k), generator)
 
 
@@ -263,7 +313,8 @@ def mean_bound(model: VAE, x: torch.Tensor, *, k: int | None = None, num_samples
                generator: torch.Generator | None = None) -> float:
     """The mean over images of :func:`elbo` (``k=None``) or of :func:`iwae_bound` with ``k``, in
     nats per image, computed in eval mode under ``no_grad`` in batches."""
-    xf = model.check_images(x)
+    xf = _check_vae(model).check_images(x)
+    check_generator(generator)
     batch_size = check_positive_int("batch_size", batch_size)
     num_samples = check_positive_int("num_samples", num_samples)
     if k is not None:
@@ -282,6 +333,7 @@ def active_units(model: VAE, x: torch.Tensor, *, threshold: float = 1e-2) -> tup
     Returns:
         (count, A) with A the (latent_dim,) activity of every unit.
     """
+    _check_vae(model).check_images(x)
     check_positive_float("threshold", threshold)
     with evaluating(model):
         mu = model.encode(x).mean
@@ -297,7 +349,8 @@ def _neg_elbo_mean(model: VAE, xf: torch.Tensor, kl_weight: float, generator=Non
         rec = F.binary_cross_entropy_with_logits(out, xf, reduction="sum")
     else:
         rec = -Normal(out, model.std, validate_args=False).log_prob(xf).sum()
-    return (rec + kl_weight * kl_to_prior(mu, logvar).sum()) / xf.shape[0]
+    kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)  # kl_to_prior, unchecked on the training path
+    return (rec + kl_weight * kl.sum()) / xf.shape[0]
 
 
 def fit_vae(model: VAE, x: torch.Tensor, *, num_epochs: int = 10, batch_size: int = 128, lr: float = 1e-3,
@@ -317,8 +370,8 @@ def fit_vae(model: VAE, x: torch.Tensor, *, num_epochs: int = 10, batch_size: in
         A :class:`~lecturekit.train.History`: the loss (−bound) of every step, and in ``info``
         ``epoch_loss`` (the mean per epoch), ``seconds`` and ``images_per_s``.
     """
-    xf = model.check_images(x)
-    num_epochs = check_positive_int("num_epochs", num_epochs)
+    xf = _check_vae(model).check_images(x)
+    num_epochs = check_num_steps("num_epochs", num_epochs)
     check_choice("objective", objective, ("elbo", "iwae"))
     k = check_positive_int("k", k)
     kl_weight = check_positive_float("kl_weight", kl_weight, allow_zero=True)
@@ -342,8 +395,13 @@ def latent_grid(n: int = 20, *, lo: float = 0.05, hi: float = 0.95, dtype: torch
     Welling 2014, Fig. 4): equal prior mass between neighbours. Row-major, z₂ decreasing down the
     rows and z₁ increasing along them, so the decoded grid reads like a scatter plot of z."""
     n = check_positive_int("n", n)
-    if not 0 < lo < hi < 1:
+    if n > 1000:
+        raise ValueError(f"n must be at most 1000 (an n x n grid of images), got {n}")
+    lo = check_float("lo", lo, low=0.0, high=1.0, open_low=True, open_high=True)
+    hi = check_float("hi", hi, low=0.0, high=1.0, open_low=True, open_high=True)
+    if not lo < hi:
         raise ValueError(f"lo and hi must satisfy 0 < lo < hi < 1, got lo={lo}, hi={hi}")
+    dtype = check_dtype("dtype", dtype, floating=True)
     u = torch.linspace(lo, hi, n, dtype=torch.float64)
     z = Normal(torch.tensor(0.0, dtype=torch.float64), 1.0).icdf(u)
     z2, z1 = torch.meshgrid(z.flip(0), z, indexing="ij")
@@ -369,6 +427,8 @@ def shift_images(x: torch.Tensor, tau: int) -> torch.Tensor:
 
 
 def _check_taus(taus) -> list[int]:
+    if isinstance(taus, (str, bytes)) or not hasattr(taus, "__iter__"):
+        raise TypeError(f"taus must be a non-empty sequence of integer shifts, got {taus!r}")
     taus = list(taus)
     if not taus or not all(isinstance(t, int) and not isinstance(t, bool) for t in taus):
         raise TypeError(f"taus must be a non-empty sequence of integer shifts, got {taus!r}")
@@ -379,11 +439,11 @@ def shift_nll(model: VAE, x: torch.Tensor, taus: Sequence[int]) -> torch.Tensor:
     r"""−log p_θ(x_τ | z = μ(x)) for each shift τ: the code of the *unshifted* image scoring shifted
     copies of it (a reconstruction error, not the model's density of x_τ; see :func:`shift_bound`).
     Returns (len(taus), N) nats; τ = 0 is the reconstruction."""
-    model.check_images(x)
+    _check_vae(model).check_images(x)
     taus = _check_taus(taus)
     with evaluating(model):
         mu = model._moments(model.check_images(x))[0]
-        rows = [-model.log_px(shift_images(x, t).reshape(x.shape[0], -1), mu) for t in taus]
+        rows = [-model._log_px(shift_images(x, t).reshape(x.shape[0], -1), mu) for t in taus]
     return torch.stack(rows)
 
 
@@ -394,7 +454,8 @@ def shift_bound(model: VAE, x: torch.Tensor, taus: Sequence[int], *, k: int = 50
     This is the slide's question, how far log p(x_τ) moves from log p(x) for a small shift τ, in
     the model's terms (IWAE with ``k`` samples, a lower bound that tightens with k). Returns
     (len(taus), N) nats."""
-    model.check_images(x)
+    _check_vae(model).check_images(x)
+    check_generator(generator)
     taus = _check_taus(taus)
     k = check_positive_int("k", k)
     with evaluating(model):

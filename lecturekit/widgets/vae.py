@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..train import evaluating
+from ..utils import check_int, check_positive_float, check_tensor
 from ..viz import COLORS, array_png, to_numpy
 from ..vae import VAE
 from ._base import FigureApp
@@ -36,16 +37,22 @@ class LatentExplorer(FigureApp):
             raise ValueError(f"model must be a VAE with latent_dim 2, got "
                              f"{type(model).__name__} with latent_dim {getattr(model, 'latent_dim', None)}")
         model.check_images(x)
-        if y is not None and (not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],)):
-            raise ValueError(f"y must be a tensor of {x.shape[0]} labels, got {tuple(getattr(y, 'shape', ()))}")
-        if not isinstance(scale, int) or scale < 1:
-            raise ValueError(f"scale must be a positive integer, got {scale!r}")
+        if y is not None:
+            check_tensor("y", y, shape=(x.shape[0],))
+            if y.dtype not in (torch.int64, torch.int32, torch.uint8) or bool((y < 0).any()) or int(y.max()) > 9:
+                raise ValueError("y must hold digit labels 0..9 (an integer tensor)")
+        scale = check_int("scale", scale, low=1, high=32)
+        if limit is not None:
+            limit = check_positive_float("limit", limit)
+        step = check_positive_float("step", step)
         self.model, self.x, self.y, self.scale = model, x, y, scale
         self._param = next(model.parameters())
         with evaluating(model):
             self.z = to_numpy(model.encode(x).mean).astype(np.float64)
         if limit is None:
-            limit = float(np.ceil(np.quantile(np.abs(self.z), 0.995) * 2) / 2)
+            limit = max(0.5, float(np.ceil(np.quantile(np.abs(self.z), 0.995) * 2) / 2))
+        if step >= limit:
+            raise ValueError(f"step must be smaller than the slider's half-range limit = {limit:g}, got {step:g}")
         self.limit = limit
         h, w = model.image_shape
         size = widgets.Layout(width=f"{w * scale}px", height=f"{h * scale}px")
