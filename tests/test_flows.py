@@ -433,3 +433,22 @@ def test_untrained_flow_misses_the_u3_branch_share():
         check("lower-branch share", share, at_least=flows.U3_MIN_BRANCH_SHARE)
     with pytest.raises(ValueError, match="single flow"):
         flows.u3_lower_branch_mass(flows.planar_flow(num_layers=2, num_flows=2))
+
+
+def test_the_notebook_cache_keys_every_training_setting(tmp_cache):
+    """Notebook 07's cached call: asking for more steps (or another seed) retrains; the same call hits."""
+    from lecturekit.checkpoint import cached
+
+    def call(**changes):
+        train = {"target": "U1", "num_steps": 5, "batch_size": 16, "lr": 1e-2, "anneal_fraction": 0.5, "seed": 0,
+                 **changes}
+        return cached("flows-test", build=flows.planar_flow, model={"num_layers": 2}, fit=flows.fit_reverse_kl,
+                      train=train)
+
+    flow5, h5 = call()
+    assert len(h5.loss) == 5
+    assert len(call(num_steps=7)[1].loss) == 7
+    again, h_again = call()
+    assert h_again.loss == h5.loss and torch.equal(again.transform.w, flow5.transform.w)
+    other, _ = call(seed=1)
+    assert not torch.equal(other.transform.w, flow5.transform.w)
