@@ -2,17 +2,17 @@
 (untrained weights redraw exactly as fast as trained ones) on the 1,000 test digits."""
 
 import numpy as np
-import torch
 
 from lecturekit import data, ssvae
+from lecturekit.utils import seeded
 from lecturekit.widgets.ssvae import analogies, style_explorer
 
 from widgets import WidgetCase  # benchmarks/ is on sys.path when widgets.py runs
 
 
 def _model_and_digits():
-    torch.manual_seed(0)
-    model = ssvae.M2(x_dim=784, num_classes=10, latent_dim=16, hidden_dim=256).eval()
+    with seeded(0):
+        model = ssvae.M2(x_dim=784, num_classes=10, latent_dim=4, hidden_dim=256).eval()
     x, y = data.mnist_5k("test")
     return model, x, y
 

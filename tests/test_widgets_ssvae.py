@@ -67,3 +67,27 @@ def test_bad_arguments(model_and_digits):
         style_explorer(model, x, y + 5)
     with pytest.raises(ValueError, match="z must have shape"):
         ssvae.render_classes(model, torch.zeros(2))
+
+
+@pytest.mark.parametrize("build, kwargs, exc, message", [
+    (style_explorer, {"label": 10}, ValueError, "label must be a class index"),
+    (style_explorer, {"span": 0.0}, ValueError, "span must be positive"),
+    (analogies, {"index": 60}, ValueError, "index must be below the number of digits"),
+    (analogies, {"index": -1}, ValueError, "index"),
+])
+def test_builders_validate_before_building(model_and_digits, build, kwargs, exc, message):
+    model, x, y = model_and_digits
+    with pytest.raises(exc, match=message):
+        build(model, x, y, **kwargs)
+
+
+def test_builders_check_the_digits(model_and_digits):
+    model, x, y = model_and_digits
+    with pytest.raises(ValueError, match=r"y must have one label per row of x \(60\), got 3"):
+        style_explorer(model, x, y[:3])
+    with pytest.raises(ValueError, match=r"y must have one label per row of x \(60\), got 3"):
+        analogies(model, x, y[:3])
+    with pytest.raises(ValueError, match="divide 0-255 pixels by 255"):
+        analogies(model, 255 * x, y)
+    with pytest.raises(TypeError, match="x is float64"):
+        style_explorer(model, x.double(), y)

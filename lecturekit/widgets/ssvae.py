@@ -15,6 +15,7 @@ import torch
 
 from .. import ssvae
 from ..train import evaluating
+from ..utils import check_nonnegative_int, check_tensor
 from ..viz import COLORS, tile, to_numpy
 from ._base import FigureApp
 
@@ -35,10 +36,15 @@ class StyleExplorer(FigureApp):
     def __init__(self, model: ssvae.M2, x: torch.Tensor, y: torch.Tensor, *, image_shape=(28, 28),
                  label: int = 0, span: float = 3.0):
         _check_model(model, image_shape)
+        check_tensor("x", x, model=model)
         self.model, self.shape = model, tuple(image_shape)
         self.y = ssvae.check_labels("y", y, model.num_classes).cpu()
         if len(self.y) != len(x):
-            raise ValueError(f"x and y must have the same length, got {len(x)} and {len(self.y)}")
+            raise ValueError(f"y must have one label per row of x ({len(x)}), got {len(self.y)} labels")
+        if label not in range(model.num_classes):
+            raise ValueError(f"label must be a class index in 0..{model.num_classes - 1}, got {label!r}")
+        if not span > 0:
+            raise ValueError(f"span must be positive, got {span!r}")
         self.centre, self.axes, coords = ssvae.style_plane(model, x, y)
         self.coords = to_numpy(coords)
         self.span = float(span)
@@ -104,11 +110,16 @@ class Analogies(FigureApp):
     def __init__(self, model: ssvae.M2, x: torch.Tensor, y: torch.Tensor | None = None, *, image_shape=(28, 28),
                  index: int = 0):
         _check_model(model, image_shape)
+        check_tensor("x", x, model=model, low=0.0, high=1.0, hint="divide 0-255 pixels by 255")
         self.model, self.shape = model, tuple(image_shape)
         self.x = x.flatten(1) if x.ndim > 2 else x
         if self.x.shape[1] != model.x_dim:
             raise ValueError(f"x must hold {model.x_dim}-pixel images, got shape {tuple(x.shape)}")
         self.y = None if y is None else ssvae.check_labels("y", y, model.num_classes).cpu()
+        if self.y is not None and len(self.y) != len(self.x):
+            raise ValueError(f"y must have one label per row of x ({len(self.x)}), got {len(self.y)} labels")
+        if check_nonnegative_int("index", index) >= len(self.x):
+            raise ValueError(f"index must be below the number of digits ({len(self.x)}), got {index}")
         with evaluating(model):
             self.probs = torch.softmax(model.logits(self.x), -1).cpu()
         self.styles = ssvae.style_of(model, self.x)  # with the predicted class, as an unlabelled digit
