@@ -3,6 +3,8 @@
 - ``lecturekit lab``: JupyterLab on the notebooks, bound to 127.0.0.1 with a random token.
 - ``lecturekit list``: the notebooks, one line each.
 - ``lecturekit app NOTEBOOK``: the notebook's widgets alone, served by Voila on 127.0.0.1.
+- ``lecturekit slides NOTEBOOK``: the notebook as a live deck in JupyterLab, widgets in projector mode.
+- ``lecturekit site OUT [NB...]``: a static course site (executed notebooks, pre-rendered widget frames).
 - ``lecturekit run NOTEBOOK``: execute headless; write an executed copy and an HTML export.
 - ``lecturekit link --hub URL NOTEBOOK``: an nbgitpuller link that opens the notebook on a JupyterHub.
 - ``lecturekit train MODEL``: full-scale training (GPU or time); the notebooks pick the result up.
@@ -108,6 +110,32 @@ def _cmd_app(args) -> int:
         return subprocess.call(argv, cwd=nbtools.NOTEBOOKS)
     except KeyboardInterrupt:
         return 0
+
+
+def _cmd_slides(args) -> int:
+    import tempfile
+
+    from . import slides
+
+    with tempfile.TemporaryDirectory(prefix="lecturekit-slides-") as settings:
+        argv, env, url = slides.slides_command(args.notebook, settings, port=args.port, scale=args.scale,
+                                               open_browser=not args.no_browser)
+        print(f"the deck of {args.notebook} on {url}\nrun all cells, then move with the arrow keys", flush=True)
+        try:
+            return subprocess.call(argv, env=env)
+        except KeyboardInterrupt:
+            return 0
+
+
+def _cmd_site(args) -> int:
+    from . import site
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"OUT must be a folder, but {args.out!r} is a file")
+    report = site.build(out, args.notebooks or None, timeout=args.timeout, max_frames=args.max_frames)
+    print(site.summary(report), flush=True)
+    return 0
 
 
 def _cmd_link(args) -> int:
@@ -332,6 +360,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8866, help="port to listen on (default 8866)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.set_defaults(func=_cmd_app)
+    p = sub.add_parser("slides", help="open a notebook as a live deck in JupyterLab (127.0.0.1), widgets in "
+                       "projector mode")
+    p.add_argument("notebook", help="a notebook name such as 01, 01_em or a path")
+    p.add_argument("--port", type=int, default=8890, help="port to listen on (default 8890)")
+    p.add_argument("--scale", type=float, default=1.5, help="projector scale of the widgets (1: the notebook's "
+                   "size; default 1.5, a 1920-px projector)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.set_defaults(func=_cmd_slides)
+    p = sub.add_parser("site", help="build a static course site in OUT: every notebook executed, math typeset, "
+                       "widgets pre-rendered (works offline)")
+    p.add_argument("out", metavar="OUT", help="the folder to write (created; its old site is replaced)")
+    p.add_argument("notebooks", nargs="*", metavar="NB", help="only these notebooks (default: all)")
+    p.add_argument("--timeout", type=_positive_int, default=1800, help="seconds per cell (default 1800)")
+    p.add_argument("--max-frames", type=_positive_int, default=2000,
+                   help="most frames pre-rendered per widget (default 2000)")
+    p.set_defaults(func=_cmd_site)
     p = sub.add_parser("link", help="print an nbgitpuller link: the hub clones or updates the course "
                        "repository in the student's home and opens the notebook")
     p.add_argument("notebook", help="a notebook name such as 01, 01_em, or a path inside the repository")

@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 01 · EM and the variational bound
 #
 # A latent-variable model explains each observation $x_n$ through a hidden $z_n$. Its
@@ -36,7 +36,7 @@ lk.seed(0)
 device = lk.get_device()
 print("device:", device)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## A mixture of Gaussians
 #
 # Our model has $K = 3$ components: $z_n \sim \mathrm{Categorical}(\pi)$ and
@@ -59,7 +59,7 @@ ax.set_title("300 draws; EM sees only the points")
 ax.legend(frameon=False, fontsize=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Jensen's inequality and the bound
 #
 # For any distribution $q(Z)$ over the hidden variables, multiply and divide by $q$ inside the
@@ -94,7 +94,7 @@ print(f"log p = {log_p:.4f},  L = {L:.4f},  KL = {kl:.4f}")
 check("|log p − (L + KL)|, random q and θ", abs(float(log_p - (L + kl))), at_most=1e-8, unit="nats", digits=1)
 check("KL(q ‖ posterior), random q", float(kl), at_least=0.0, unit="nats")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## EM: coordinate ascent on $\mathcal{L}$
 #
 # * **E-step**: with $\theta_{\text{old}}$ fixed, the best $q$ makes the KL zero:
@@ -136,7 +136,7 @@ ax_gap.set_title("the gap after each M-step")
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: the table above shows the first M-step jumping from −1431 to −1161 nats,
 # so the left panel starts at iteration 2, where the half-steps are a few nats apart. There the
 # solid log-likelihood and the dashed bound meet at every E-step, and after every M-step the
@@ -168,7 +168,7 @@ plt.show()
 app = bound_touches(x, gmm)
 app
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The same answer as scikit-learn
 #
 # `sklearn.mixture.GaussianMixture` implements the same algorithm. Started from the same
@@ -188,7 +188,7 @@ print(f"lecturekit: {ours:.6f} nats per point;  scikit-learn: {theirs:.6f}")
 # NBVAL_CHECK_OUTPUT
 check("|lecturekit − scikit-learn| log-likelihood per point", abs(ours - theirs), at_most=1e-6, unit="nats", digits=1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * $\log p(X\mid\theta) = \mathcal{L}(q,\theta) + \mathrm{KL}(q\,\|\,p(Z\mid X,\theta))$ for every $q$:
@@ -222,7 +222,7 @@ def e_step(x, theta):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("1.1", e_step)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 1.2 (the bound).** Given `x`, responsibilities `q` (N, K) and `theta`, return the
 # > scalar $\mathcal{L}(q,\theta) = \sum_{n,k} q_{nk}\big(\log \pi_k + \log\mathcal{N}(x_n\mid\mu_k,\Sigma_k) - \log q_{nk}\big)$.
 # > Mind $0 \log 0 = 0$ (`torch.special.xlogy`).
@@ -240,7 +240,7 @@ def lower_bound(x, q, theta):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("1.2", lower_bound)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 1.3 (M-step).** Given `x` and `q`, return `em.MixtureParams(weights, means,
 # > covariances)` from the closed-form updates above (no regularization of the covariances).
 # > Then, as a thought experiment: why can the M-step never lower $\mathcal{L}(q,\theta)$?
@@ -260,7 +260,7 @@ def m_step(x, q):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("1.3", m_step)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # * Dempster, Laird & Rubin (1977). Maximum likelihood from incomplete data via the EM algorithm.

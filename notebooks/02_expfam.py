@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · Exponential families and conjugate duality
 #
 # Variational inference rests on one piece of convex analysis: the log-partition function
@@ -37,7 +37,7 @@ lk.seed(0)
 device = lk.get_device()
 print("device:", device)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The family
 #
 # An exponential family in canonical form has density
@@ -70,7 +70,7 @@ try:
 except ValueError as err:
     print("ValueError:", err)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The log-partition function generates the moments
 #
 # Differentiating under the integral,
@@ -103,7 +103,7 @@ for fam in families:
 check("largest |closed-form μ − autograd ∇A|", max(auto_err), at_most=1e-12, digits=1)
 check("largest relative error of the Monte Carlo means (10⁵ draws)", max(mc_err), at_most=0.03, digits=3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Conjugate duality
 #
 # The convex conjugate (Legendre–Fenchel transform) of $A$ is
@@ -131,7 +131,7 @@ for fam in families:
 # NBVAL_CHECK_OUTPUT
 check("largest |closed-form A*(μ) − Newton's sup|", max(gaps), at_most=1e-6, digits=1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # For the one-dimensional families the picture is the classical one: the tangent to $A$ at
 # $\theta$ has slope $\mu$ and intercept $-A^*(\mu)$ (dashed), because
 # $A(\theta) + A^*(\mu) = \theta\mu$ exactly at matched parameters (the Fenchel–Young equality).
@@ -157,7 +157,7 @@ axes[0].legend(frameon=False, fontsize=8)
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: in each panel the dashed tangent touches $A$ at the red dot $\theta_0$ and
 # stays below $A$ everywhere else; at $\theta = 0$ (the grey line) it passes through the green
 # square at height $-A^*(\mu)$. For the Exponential, $\theta = 0$ lies outside $\Omega$, where $A$
@@ -190,7 +190,7 @@ for fam in families:
 # NBVAL_CHECK_OUTPUT
 check("largest |A*(μ) + H(p_θ) + E log h(X)|", max(residuals), at_most=1e-6, digits=1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The variational representation
 #
 # $A$ is convex and lower semicontinuous, so it equals its biconjugate, $A^{**} = A$:
@@ -234,7 +234,7 @@ ax.set_title("Bernoulli, θ = 0.7: the sup over μ is A(θ)", fontsize=9)
 ax.legend(frameon=False, fontsize=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: the objective is concave in $\mu$, and its peak sits at $\mu = \sigma(\theta)$
 # at height exactly $A(\theta)$.
 #
@@ -259,7 +259,7 @@ plt.show()
 app = conjugate_duality("Bernoulli")
 app
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * $A(\theta)$ is convex and $\nabla A(\theta) = \mathbb E_\theta[\phi(X)] = \mu$: the mean map.
@@ -269,7 +269,7 @@ app
 #   log-partition function is an optimization problem. Restricting $\mu$ to a tractable subset
 #   gives a lower bound: the mean-field method of the next notebook.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # Write each function in the cell under the exercise, between the solution markers, then run the
@@ -292,7 +292,7 @@ def bernoulli_log_partition_and_mean(theta):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("2.1", bernoulli_log_partition_and_mean)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 2.2 (the Categorical conjugate).** Given mean parameters `mu` (N, K−1) of the
 # > Categorical($K$) family in minimal form (class 0 is the reference, $\mu_0 = 1 - \sum_k \mu_k$),
 # > return $A^*(\mu) = \sum_{k=0}^{K-1} \mu_k \log \mu_k$, shape (N,): derive it as
@@ -311,7 +311,7 @@ def categorical_conjugate(mu):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("2.2", categorical_conjugate)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 2.3 (the Legendre transform by Newton's method).** Given a one-dimensional family
 # > `fam` with $\Omega = \mathbb R$ (the check uses Bernoulli and Poisson) and a mean `mu` of
 # > shape (1,), return the scalar $A^*(\mu) = \sup_\theta \theta\mu - A(\theta)$ using only
@@ -337,7 +337,7 @@ def conjugate_newton(fam, mu, num_steps=100):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("2.3", conjugate_newton)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### Going further
 #
 # * Check numerically that $\nabla^2 A(\theta)$ (use `torch.autograd.functional.hessian` on

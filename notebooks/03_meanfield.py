@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 · Mean-field variational inference and score-function gradients
 #
 # When the posterior $p(z\mid x)$ is intractable we pick a tractable family $q(z\mid\beta)$ and
@@ -39,7 +39,7 @@ lk.seed(0)
 device = lk.get_device()
 print("device:", device)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The mean-field family and its bound
 #
 # For any $q$, $\log p(x) = \mathrm{ELBO}(q) + \mathrm{KL}(q(z)\,\|\,p(z\mid x))$ with
@@ -72,7 +72,7 @@ for rho in [0.0, 0.5, 0.8, 0.95]:
 # NBVAL_CHECK_OUTPUT
 check("largest |Var_q − (1 − ρ²)| after CAVI", max(gaps), at_most=1e-4, digits=1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Widget: the variance underestimate
 #
 # The left panel shows the $1\sigma$ and $2\sigma$ contours of $p$ (solid) and of the optimal
@@ -88,7 +88,7 @@ check("largest |Var_q − (1 − ρ²)| after CAVI", max(gaps), at_most=1e-4, di
 mf_app = meanfield_gaussian(0.8)
 mf_app
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The problem term: $\nabla_\beta\, \mathbb E_q[f(Z)]$
 #
 # To maximize the ELBO by gradient ascent for a general model we need
@@ -128,7 +128,7 @@ for est in meanfield.ESTIMATORS:
 for est in meanfield.ESTIMATORS:
     check(f"{est} estimator, largest |mean − exact| in standard errors", z_scores[est], at_most=3.0, digits=1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Its variance
 #
 # Unbiased is not enough: the estimator's variance sets how small the step size must be. Take
@@ -160,7 +160,7 @@ for est in meanfield.ESTIMATORS:
 for est in meanfield.ESTIMATORS:
     check(f"{est} estimator, relative error of the variance against the closed form", rel_err[est], at_most=0.05)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # The variance of the $S$-sample average falls like $1/S$ for every estimator; the constant is
 # what differs. Points are empirical variances over 500 replicates, lines the closed forms over $S$:
 
@@ -179,7 +179,7 @@ ax.set_title("f(z) = z², q = N(0, 1), gradient in m", fontsize=9)
 ax.legend(frameon=False, fontsize=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: three parallel lines of slope −1. The score function needs about
 # $15/4 \approx 4$ times as many samples as the reparametrization for the same variance; the
 # baseline closes part of the gap (at small $S$ the leave-one-out baseline is itself noisy, so the
@@ -201,7 +201,7 @@ plt.show()
 gv_app = gradient_variance()
 gv_app
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Black-box VI on Bayesian logistic regression
 #
 # The breast-cancer data of scikit-learn: 569 tumours, 30 standardized features plus a bias, and
@@ -254,7 +254,7 @@ axes[0].legend(frameon=False, fontsize=9)
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: with the same 1,500 steps and learning rate 0.05 the reparametrization (blue)
 # climbs fastest and steadiest, to about −68 nats, and the baseline (green) follows closely, to
 # about −71. The plain score function (orange) climbs to about −120 within 500 steps; then its
@@ -276,7 +276,7 @@ q = runs["reparam"][0]
 accuracy = float((((x @ q.m.detach()) > 0).double() == y).double().mean())
 check("training accuracy of the posterior mean", 100 * accuracy, at_least=95.0, unit="%", digits=1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * Mean-field VI maximizes $\mathrm{ELBO} = \mathbb E_q[\log p(x, z)] + H(q)$ over factorized $q$;
@@ -287,7 +287,7 @@ check("training accuracy of the posterior mean", 100 * accuracy, at_least=95.0, 
 # * The reparametrization $z = m + s\varepsilon$ uses $\nabla f$ and has much lower variance; it is
 #   the gradient the VAE of notebook 04 trains with.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # Write each function in the cell under the exercise, between the solution markers, then run the
@@ -317,7 +317,7 @@ def score_gradient(f, m, log_s, eps):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("3.1", score_gradient)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 3.2 (reparametrization).** Return $\frac1S\sum_s \nabla_\beta f(m + s\odot\varepsilon_s)$:
 # > by the chain rule, $\nabla_m = \nabla_z f$ and $\nabla_{\log s} = \nabla_z f \odot s \odot \varepsilon$.
 # > Get $\nabla_z f$ from `torch.autograd.grad` (summing `f` over samples gives every per-sample
@@ -337,7 +337,7 @@ def reparam_gradient(f, m, log_s, eps):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("3.2", reparam_gradient)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 3.3 (leave-one-out baseline).** As Exercise 3.1, but subtract from each $f(z_s)$ the
 # > baseline $b_s = \sum_{j\ne s} f(z_j)\, g_j^2 \big/ \sum_{j\ne s} g_j^2$, computed separately for
 # > each coordinate and for each of the two scores $g$ ($\nabla_m\log q$ and $\nabla_{\log s}\log q$):
@@ -363,7 +363,7 @@ def score_cv_gradient(f, m, log_s, eps):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("3.3", score_cv_gradient)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### Going further
 #
 # * Derive the optimal mean-field $q$ for a 2-D Gaussian target with unequal variances

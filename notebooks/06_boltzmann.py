@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · Boltzmann machines and deep belief nets
 #
 # The models so far were directed: sample $z$, then $x$ given $z$. Boltzmann machines are
@@ -46,7 +46,7 @@ lk.seed(0)
 device = lk.get_device()
 print("device:", device)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The RBM is an exponential family
 #
 # With $x\in\{0,1\}^D$ and $z\in\{0,1\}^H$,
@@ -85,7 +85,7 @@ with torch.no_grad():
     check("|log Z by enumerating z − log Σ_{x,z} exp(−E)|",
           (ais.log_partition_exact(tiny) - neg_e.logsumexp((0, 1))).abs(), at_most=1e-10, digits=1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why the partition function makes learning hard
 #
 # For an exponential family, $\nabla_\theta A(\theta) = \mathbb{E}_{p_\theta}[\phi(x, z)]$ (notebook
@@ -145,7 +145,7 @@ print(f"log Z: exact {exact:.3f}, AIS {est.log_z:.3f} (±3 s.e. [{est.log_z_low:
 ais_error = check("|AIS − exact| log Z, 784-10 RBM, 500 chains × 1,000 temperatures", abs(est.log_z - exact),
                   at_most=ais.AIS_MAX_ERROR, unit="nats", digits=3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # How many intermediate distributions are enough? With a handful, the estimate is noisy and
 # biased low (the log of an unbiased estimate of $Z$ is biased low, by Jensen); it settles as
 # $K$ grows:
@@ -162,7 +162,7 @@ ax.set_xscale("log"); ax.set_xlabel("number of temperatures K + 1"); ax.set_ylab
 ax.legend(frameon=False, fontsize=8); ax.set_title("AIS on a 784-10 RBM")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: with 10 temperatures every seed is 7 to 8 nats below the exact value (the
 # Jensen bias of too few steps), at 30 still 1 to 2.5 nats below; from 100 temperatures on the seeds sit
 # within about half a nat of the dashed line, and at 1,000 all three are on it. The notebook's AIS
@@ -213,7 +213,7 @@ for name, e in scores.items():
 gain = check("PCD minus CD-1 at equal epochs", scores["PCD"]["test_loglik"] - scores["CD-1"]["test_loglik"],
              at_least=bm.MIN_PCD_GAIN, unit="nats", digits=1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the table: every RBM beats the base-rate model (independent pixels, about
 # −207 nats) by more than 50 nats. CD-10, with ten times the sampling per update, is best; PCD beats
 # CD-1 at the same cost per update. `benchmarks/boltzmann.py` trains the three on 5 seeds: the order
@@ -235,7 +235,7 @@ for ax, (name, rbm) in zip(axes, rbms.items()):
     viz.image_grid(ax, 1 - w, nrow=7, title=f"{name}: 49 of 100 filters")
 plt.tight_layout(); plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: the filters are not local strokes. Most are *global*, digit-shaped
 # templates: whole 0s, 2s, 3s, 6s and 8s in dark (positive) ink with a light surround, a few are
 # slanted 1s. That is what a short run of 100 hidden units on 4,000 digits learns: each unit becomes
@@ -256,7 +256,7 @@ for ax, (name, rbm) in zip(axes, rbms.items()):
     viz.image_grid(ax, s.reshape(-1, 1, 28, 28), nrow=5, title=f"{name} samples")
 plt.tight_layout(); plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: all 25 CD-1 chains end on the same 0: a spurious mode that CD-1's
 # short chains from the data never visit, so training never pushed it down. CD-10's chains still
 # end on 0 about half the time, with 1s, 3s, 6s, 7s and 8s in between; PCD's show mostly 0s and
@@ -306,7 +306,7 @@ dbn_scores = judged_samples(dbn, "DBN: 100 chains from noise, 1,000 sweeps")
 dbn_classes = check("DBN digit classes among 100 samples (≥ 2% each)", dbn_scores.classes_hit,
                     at_least=bm.MIN_CLASSES, digits=0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: the DBN's samples are varied (every class; 3s and 6s most often, 4s
 # least) but blurry, and several are 3/5/8 hybrids: $p(x\mid z_1)$ of a 100-unit first layer can
 # only draw smooth blends of its templates. Chains started at training digits give a similar spread
@@ -348,7 +348,7 @@ dbm_scores = judged_samples(dbm, "DBM: 100 chains from noise, 1,000 sweeps")
 dbm_classes = check("DBM digit classes among 100 samples (≥ 2% each)", dbm_scores.classes_hit,
                     at_least=bm.MIN_CLASSES, digits=0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: the DBM's samples are sharper than the DBN's and cover every class,
 # unevenly: 0s, 1s and 3s make up more than half, while 4s, 7s, 8s and 9s are rare (3 or 4 each).
 # Chains started at training digits end on a 1 far more often (second line): the DBM's chains mix
@@ -374,7 +374,7 @@ dbm_classes = check("DBM digit classes among 100 samples (≥ 2% each)", dbm_sco
 app = gibbs_chain(rbms["PCD"], dbn, dbm, num_chains=16, num_sweeps=200, x0=starts)
 app
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## See also
 #
 # * **Wake-sleep** (Hinton, Dayan, Frey & Neal, 1995): trains a directed generative model together with
@@ -420,7 +420,7 @@ def p_z_given_x(x, W, b, c):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("6.1", p_z_given_x)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 6.2 (free energy).** Sum out $z$ to get
 # > $F(x) = -\log\sum_z e^{-E(x,z)} = -b^\top x - \sum_j \log(1 + e^{c_j + (xW)_j})$ and return it, one
 # > value per row. Use `torch.nn.functional.softplus`: a hand-written `log(1 + exp(.))` overflows.
@@ -436,7 +436,7 @@ def free_energy(x, W, b, c):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("6.2", free_energy)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 6.3 (one CD-k update).** Differentiate the free energy: show that
 # > $-\partial F(x)/\partial W = x\,\sigma(c + xW)^\top$, $-\partial F(x)/\partial b = x$ and
 # > $-\partial F(x)/\partial c = \sigma(c + xW)$, so that the CD-k estimate of the gradient of the
@@ -461,7 +461,7 @@ def cd_gradient(x, x_neg, W, b, c):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("6.3", cd_gradient)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 6.4 (the AIS weight update).** Sum $z$ out of $e^{(1-\tau) b_0^\top x}\sum_z e^{-\tau E(x,z)}$
 # > to derive $\log p^*_\tau(x)$ as written above, and return the increment of the log importance
 # > weight at step $k$, $\log p^*_{\tau_k}(x) - \log p^*_{\tau_{k-1}}(x)$, for each row of `x`
@@ -484,7 +484,7 @@ def ais_log_weight_step(x, tau_prev, tau, W, b, c, b0):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("6.4", ais_log_weight_step)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### Going further
 #
 # > **Going further.** Use your `cd_gradient` in a plain loop (Gibbs sweeps from `RBM.gibbs_step`,

@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 07 · Normalizing flows
 #
 # A generative model can define a density without writing it down: push a simple base density
@@ -21,7 +21,7 @@
 # flow to two moons by maximum likelihood, and push one base density through that flow and through a
 # GAN generator trained on the same points: the two ways to train $\Phi$.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **Notation.**
 #
 # | symbol | meaning | in code |
@@ -54,7 +54,7 @@ lk.seed(0)
 device = lk.get_device()
 print("device:", device)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Measure transport
 #
 # The lecture's starting point: a model $p(x)$ can be defined *implicitly* by a base density $p_h$
@@ -105,7 +105,7 @@ check("largest |log_det − log|det ∇Φ|| (autograd)", (log_det - torch.linalg
 error = check("largest round-trip error |Φ⁻¹(Φ(z)) − z|", (layer.inverse(layer(z)[0])[0] - z).abs().max(),
               at_most=1e-6, digits=1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The cascade
 #
 # Composing $K$ maps, $z_K = \Phi_K\circ\cdots\circ\Phi_1(z_0)$ with $z_0\sim q_0$, the log-density
@@ -133,7 +133,7 @@ error = check("largest round-trip error |Φ⁻¹(Φ(z)) − z|", (layer.inverse(
 targets = list(data.ENERGIES)
 print("log Z:", {t: round(flows.log_partition(t), 3) for t in targets})
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Rezende & Mohamed (2015), Figure 3
 #
 # We fit planar flows of length K = 2, 8 and 32 and a NICE flow (four additive couplings and a
@@ -163,7 +163,7 @@ for k in flows.FIG3_KS:
     print(f"planar K = {k:<6}" + "  ".join(f"{v:6.3f}" for v in kls[k]))
 print(f"{'NICE':<17}" + "  ".join(f"{v:6.3f}" for v in kl_nice))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # The claims the figure rests on, checked: on every target a longer flow is closer to $p$, and the
 # K = 32 flows come within the bounds of `flows.FIG3_MAX_KL_K32`. The paper shows its KLs only as
 # a plot (Fig. 3d), falling with K; `benchmarks/flows.py` repeats this table on five seeds.
@@ -189,7 +189,7 @@ for i, t in enumerate(targets):
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: with K = 2 a planar flow bends the Gaussian only once or
 # twice: it catches U1's two halves as thin slivers, U2's wave but not its right end, and neither
 # U3's lower branch nor U4's second branch. With K = 8 the ring of U1 and the whole wave of U2 are
@@ -225,7 +225,7 @@ u3_flow = flows.select(planar[32], targets.index("U3"))
 share = flows.u3_lower_branch_mass(u3_flow, generator=make_generator(2)) / flows.u3_lower_branch_mass("U3")
 share = check("the U3 flow's mass on the lower branch, as a fraction of p's", share, at_least=flows.U3_MIN_BRANCH_SHARE)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # * Move **layer k** from 0 to 32: each planar layer folds the plane along one line
 #   ($w_k^\top z + b_k = 0$) and shifts it along $\hat u_k$. Watch the Gaussian tear into two lobes by k = 8, the lobes
 #   stretch along the wave by k = 16, and at k = 32 the upper wave and U3's lower dip near
@@ -240,7 +240,7 @@ share = check("the U3 flow's mass on the lower branch, as a fraction of p's", sh
 app = density_warp(u3_flow)
 app
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Maximum likelihood: a coupling flow on two moons
 #
 # With data instead of an energy, we maximize $\frac1N\sum_n \log q_K(x_n)$, which needs the
@@ -280,7 +280,7 @@ axes[0].set(xlim=EXTENT[:2], ylim=EXTENT[2:])
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # The samples follow both moons, and the density is thin along each arc. A thin trail of samples
 # crosses the gap from the upper moon's right end to the lower moon, and the density panel shows
 # faint mass along it: a continuous, invertible map of one Gaussian cannot tear the plane apart, so
@@ -328,7 +328,7 @@ axes[1, 2].title.set_fontsize(9)
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: each map keeps neighbouring points of $h$ together (the colours change
 # smoothly), but the two arrange the base differently: the flow sends the left half of the disc (red
 # to yellow) to the upper moon and the lower-right quarter (green) to the lower moon, while the GAN
@@ -374,7 +374,7 @@ def u_hat(w, u):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("7.1", u_hat)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 7.2 (a planar layer and its log-det).** Given `z` (N, D), `w`, `u` (D,) and a scalar `b`,
 # > return `(z_new, log_det)` with $z' = z + \hat u \tanh(w^\top z + b)$ and
 # > $\log|\det \partial z'/\partial z| = \log|1 + (1 - \tanh^2(w^\top z + b))\, w^\top \hat u|$ (use your `u_hat`).
@@ -392,7 +392,7 @@ def planar_layer(z, w, u, b):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("7.2", planar_layer)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### Going further
 #
 # > **Going further.** Fit a radial flow (`flows.Flow(flows.RadialFlow(2, 32))`) to U1 with

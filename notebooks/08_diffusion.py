@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 08 · Diffusion and non-equilibrium thermodynamics
 #
 # Sohl-Dickstein et al. (2015) build a generative model by *destroying* structure: a Markov chain
@@ -41,7 +41,7 @@ lk.seed(0)
 device = lk.get_device()
 print("device:", device)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The forward trajectory: many small Gaussian steps
 #
 # Start from a data point $x^{(0)} \sim q(x^{(0)})$ and apply the Markov kernel
@@ -80,7 +80,7 @@ print(f"alpha_bar at T/2 = {float(model0.alpha_bar[20]):.3f}, at T = {float(mode
 # NBVAL_CHECK_OUTPUT
 check("largest |chain mean − closed form| in standard errors", z_max, at_most=3.0, digits=1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### The stationary distribution and the PDE view
 #
 # The slides write the forward kernel as $T_\pi(x^{(t)}\mid x^{(t-1)};\beta_t)$ with a stationary
@@ -113,7 +113,7 @@ print(f"over t = 0..40: largest |mean| {drift_pi:.3f}, largest |variance − 1| 
 # NBVAL_CHECK_OUTPUT
 check("π = N(0, I) stationary, largest |variance − 1| along the chain", spread_pi, at_most=0.05, digits=3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The generative model runs the chain backwards
 #
 # The model starts at the stationary distribution and applies learned reverse kernels:
@@ -155,7 +155,7 @@ dev = {T: float((r - 1).abs().max()) for T, r in ratios.items()}
 check("T = 400, largest |v_t / β_t − 1|", dev[400], at_most=0.15, digits=3)
 check("how much smaller that deviation is at T = 400 than at T = 40", dev[40] / dev[400], at_least=4.0, digits=1)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The bound on the log-likelihood
 #
 # The model's likelihood is an integral over whole trajectories. Importance-weighting by the
@@ -205,7 +205,7 @@ ax.set(xlabel="step", ylabel="T · bound term (nats)", ylim=(-3, 6), title="trai
 ax.legend(frameon=False, fontsize=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure: a single step's loss (grey) is noisy, because each step draws one $t$ per
 # example; its running mean (blue) falls from about 2 nats to below 1 within the first 2,000 steps
 # and then flattens, while the learning rate decays to zero.
@@ -225,7 +225,7 @@ print(f"bound K = {float(D.bits(K)):.2f} bits, isotropic Gaussian {float(D.bits(
 check("gain of the bound over an isotropic Gaussian", gain, at_least=D.GAIN_BITS_BAND[0], at_most=D.GAIN_BITS_BAND[1],
       unit="bits", paper=2.35)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # The gain is a property of the data as much as of the model. A noise-free roll is a curve, whose
 # density is unbounded: there a model that concentrates ever more tightly gains without limit (our
 # earlier noise-free version reported 3.8 bits). With noise of standard deviation $\sigma$ the
@@ -235,7 +235,7 @@ check("gain of the bound over an isotropic Gaussian", gain, at_least=D.GAIN_BITS
 # bits sits inside that range; its roll's noise level is not stated in the text, so the comparison
 # is one of order of magnitude, and the band checked above admits the paper's value.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The paper's Figure 1
 #
 # Top row: the forward trajectory $q(x^{(t)})$ from held-out points at $t = 0, T/2, T$. Middle row:
@@ -248,7 +248,7 @@ fig = plt.figure(figsize=(7.5, 7.5))
 draw_figure1(fig, traj)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading it: in the top row the forward chain turns the roll into a blurred spiral at $t = T/2$
 # (there $\bar\alpha = 0.975$, noise of standard deviation 0.16 against a roll of radius 1.4) and
 # into an isotropic cloud at $t = T$. The middle row, the learned reverse chain started from
@@ -272,7 +272,7 @@ print(f"energy distance: diffusion {ed_model:.4f}, fitted Gaussian {ed_gauss:.3f
 check("energy distance of the samples, as a share of the fitted Gaussian's", ed_model / ed_gauss,
       at_most=D.ENERGY_RATIO_MAX, digits=3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Widget: the two processes in time
 #
 # Left, the forward marginal $q(x^{(t)})$ (held-out points pushed through the chain); right, the
@@ -289,7 +289,7 @@ check("energy distance of the samples, as a share of the fitted Gaussian's", ed_
 app = time_slider(model, x_test[:1000], grid_size=15)
 app
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Inpainting: conditional sampling on MNIST
 #
 # Clamping is the simplest conditioning (the paper's §2.5 multiplies $p$ by a function of $x^{(0)}$;
@@ -307,7 +307,7 @@ digits, history14 = cached("diffusion-mnist14", build=D.make_model, model=D.MNIS
                            data=D.MNIST_14["data"], device=device)
 print(f"final training loss {sum(history14.loss[-100:]) / 100:.0f} (||ε − ε̂||² summed over 196 pixels)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # We hide the lower third (the bottom 5 of 14 rows) of eight test digits and draw four completions
 # of each:
 
@@ -322,7 +322,7 @@ viz.image_grid(ax, ((shown.reshape(-1, 1, 14, 14).cpu() + 1) / 2).clamp(0, 1), n
 ax.set_title("known part | four completions")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading it: the first column is what the sampler sees (the hidden third in grey). The four
 # completions close each digit in a plausible way: the 0s close their loops, the 1s and the 7
 # continue their strokes and the 3 gets its lower bowl, with small differences between the four
@@ -342,7 +342,7 @@ _, _, accuracy_half = D.judged_inpainting(digits, x_test_img[:100], y_test[:100]
 print(f"lower third hidden: the judge reads the original digit in {accuracy:.0%} of 100 completions")
 print(f"lower half hidden:  {accuracy_half:.0%}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # With the lower half hidden the rate drops to about two thirds. That is close to what any sampler
 # can do: the upper half alone leaves many digits ambiguous (a 7 or a 9, a 4 or a 9). A classifier
 # trained on upper halves alone gives the true class a probability of only about 0.8 on average,
@@ -358,7 +358,7 @@ check("known pixels changed by the sampler (largest |change|)", float((filled[:,
 check("spread of the four completions of a digit (std over hidden pixels)",
       float(filled[:, ~mask].view(8, 4, -1).std(1).mean()), at_least=0.05, digits=2)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * The forward chain $q(x^{(t)} \mid x^{(t-1)}) = \mathcal{N}(\sqrt{1-\beta_t}x^{(t-1)}, \beta_t I)$
@@ -395,7 +395,7 @@ def q_sample(betas, x0, t, noise):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("8.1", q_sample)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 8.2 (the forward posterior).** For $t \ge 2$ return `(mean, variance)` of
 # > $q(x^{(t-1)} \mid x^{(t)}, x^{(0)}) = \mathcal N(\tilde\mu_t, \tilde\beta_t I)$ with
 # > $\tilde\mu_t = \frac{\sqrt{\bar\alpha_{t-1}}\beta_t}{1-\bar\alpha_t}x^{(0)} + \frac{\sqrt{\alpha_t}(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}x^{(t)}$
@@ -415,7 +415,7 @@ def q_posterior(betas, x0, xt, t):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("8.2", q_posterior)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### Going further
 #
 # > **Going further.** Show that $q(x^{(t)} \mid x^{(0)})$ has the closed form above by induction on

@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 10 · Image GANs: Laplacian pyramids, LAPGAN and DCGAN
 #
 # Two early recipes made GANs produce recognizable images. LAPGAN (Denton et al., 2015) splits an image
@@ -45,7 +45,7 @@ print("device:", device)
 x_train, y_train = mnist_5k("train")
 print("training digits:", tuple(x_train.shape))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The Laplacian pyramid
 #
 # Let $d$ average each $2\times2$ block (`lapgan.downsample`) and $u$ upsample by 2 bilinearly
@@ -81,7 +81,7 @@ for ax_row, (name, imgs, (lo, hi)) in zip(axes, rows):
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # The coarse images keep the digit's shape at lower resolution; the residuals (red positive, blue
 # negative) hold the edges, and they are sparse: most of their pixels are near zero. A generator of
 # $h_0$ only needs to sharpen edges that the coarse image already placed.
@@ -107,7 +107,7 @@ reference = judge.reference_scores()
 for name, sc in reference.items():
     print(f"{name:>13}: {sc}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## DCGAN
 #
 # The DCGAN generator maps $z \sim \mathcal{N}(0, I_{32})$ through a linear projection to a
@@ -161,7 +161,7 @@ ax.legend(frameon=False, fontsize=7, ncol=2, loc="upper right")
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **Reading the figure.** More than half of the 64 samples are digits a reader names at once (0, 2, 3,
 # 6, 7, 9); the rest have broken or doubled strokes, and a few are blends of two digits. The losses do not
 # mirror each other. In the first hundred steps $D$ wins ($\ell_D$ drops to about 0.4 while $\ell_G$
@@ -186,7 +186,7 @@ print("judge's labels of the 1,000 samples, digits 0-9:", dc_scores.class_counts
 for claim in gan_digits.sample_claims("DCGAN", dc_scores, reference):
     check(**claim)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Widget: walking in latent space
 #
 # Each column starts at a latent code $z_0$ and ends at $z_1$, moving along the great circle
@@ -201,7 +201,7 @@ judge_net, _ = judge.load_judge(device)
 app = latent_interpolation(dcgan, num_images=8, classify=lambda x: judge_net(x).softmax(-1))
 app
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## LAPGAN with two levels
 #
 # LAPGAN generates coarse to fine. $G_0$ makes a $14\times14$ image $\tilde g_1$ from noise. $G_1$ is a
@@ -238,7 +238,7 @@ for j in range(8):
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **Reading the figure.** The top row, $G_0$'s $14\times14$ samples, is already made of digits a reader
 # can name (a 0, an 8, two 3s, a 1), coarse, and some shaky (the first and third). Upsampling blurs them (middle
 # row). $G_1$'s residual (bottom row) puts sharp strokes back on the same digit, keeping the shape
@@ -259,7 +259,7 @@ print("real digits blurred the same way, u(d(x)):", judge.digit_scores(real_low)
 for claim in gan_digits.coarse_claims(low_scores, reference) + gan_digits.refinement_claims(low_scores, lap_scores):
     check(**claim)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **Reading the numbers.** The coarse level alone already passes as digits: all ten classes, and an
 # inception score near half the real digits'. Blur alone costs little inception score (real digits
 # blurred the same way keep most of theirs) but a lot of Fréchet distance, because it moves the
@@ -281,7 +281,7 @@ print("mean D1(l, h) over the 1,000 test digits: " + ", ".join(f"{kind} {d:.3f}"
 for claim in gan_digits.mismatch_claims(view):
     check(**claim)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **Reading the numbers.** $D_1$ gives the true pairs the highest mean probability and $G_1$'s residuals
 # a much lower one, so it still tells them apart at the end of training. The real residuals of other
 # digits get almost nothing: $D_1$ rejects real-looking detail that does not fit its coarse image far
@@ -304,7 +304,7 @@ for name, sc in [("test digits", reference["test digits"]), ("DCGAN", dc_scores)
                  ("LAPGAN coarse l", low_scores), ("uniform noise", reference["uniform noise"])]:
     print(f"{name:>16} {sc.inception_score:16.2f} {sc.frechet_distance:17.1f} {sc.classes_hit:8d}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **Reading the comparison.** The two models land close together. On this run the LAPGAN has a
 # slightly higher inception score than the DCGAN and a slightly larger Fréchet distance, both within
 # about 5%. Over five training seeds (`benchmarks/sample_quality.py`, median and worst) the DCGAN
@@ -385,7 +385,7 @@ ax.set_title(f"gradient steps on V = xy, {steps} steps from (1, 1)", fontsize=9)
 ax.legend(frameon=False, fontsize=7, loc="lower left")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **Reading the figure.** Simultaneous steps (blue) spiral outwards: after 300 steps the distance to the
 # equilibrium has grown from $\sqrt 2 \approx 1.41$ to $\sqrt 2\,(1+\eta^2)^{150} \approx 6.3$. Alternating steps
 # (orange), where $G$ answers the $D$ that has just moved, stay on a closed loop around $(0, 0)$: they do
@@ -410,7 +410,7 @@ for name, samples in (("DCGAN", dc_samples), ("LAPGAN", lap_samples)):
     for claim in gan_digits.copy_claims(name, samples, x_train, x_test):
         check(**claim)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **Reading the numbers.** Both models' samples lie further from their nearest training digit than
 # new real digits do (ratios above 1), so neither returns copies of its 4,000 training digits. The
 # check is one-sided: a malformed digit is also far from every training digit, so it cannot tell "new"
@@ -439,7 +439,7 @@ def reconstruct(pyramid):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("10.1", reconstruct)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 10.2 (one level).** Given images `x` (N, 1, H, W), return the pair `(h, g1)` with
 # > $g_1 = d(x)$ (`lapgan.downsample`) and the residual $h = x - u(g_1)$.
 
@@ -455,7 +455,7 @@ def pyramid_level(x):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("10.2", pyramid_level)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 10.3 (the conditional discriminator).** LAPGAN's $D_1$ judges pairs $(l, h)$. In training,
 # > real pairs are $(u(d(x)), x - u(d(x)))$ for digits $x$, and fake pairs are $(l, G_1(l, z_1))$ with $l$
 # > built the same way from real digits, so the two distributions are $p_{data}(l)\,p_{data}(h \mid l)$
@@ -486,7 +486,7 @@ def discriminator_pairs(x, h_fake):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("10.3", discriminator_pairs)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### Going further
 #
 # > **Going further.** Train LAPGAN's residual level with a discriminator that sees only $h$, not the pair
