@@ -25,8 +25,9 @@ from torch import nn
 
 from torch.distributions import Normal, kl_divergence
 
-from .train import Batches, History, fit
-from .utils import check_choice, check_positive_float, check_positive_int, check_tensor, randint, randn
+from .train import Batches, History, check_num_steps, fit
+from .utils import (check_bool, check_choice, check_device, check_float, check_generator, check_int, check_positive_float,
+                    check_positive_int, check_tensor, model_dtype, randint, randn)
 
 __all__ = ["SWISS_ROLL", "MNIST_14", "GAIN_BITS_BAND", "ENERGY_RATIO_MAX", "INPAINT_ACCURACY_MIN",
            "INPAINT_HIDDEN_ROWS", "inpaint_mask", "judged_inpainting", "beta_schedule", "DenoisingMLP", "GaussianDiffusion", "make_model",
@@ -48,11 +49,10 @@ def beta_schedule(num_timesteps: int, *, kind: str = "linear", beta_start: float
     for name, b in (("beta_start", beta_start), ("beta_end", beta_end)):
         if not isinstance(b, (int, float)) or isinstance(b, bool) or not 0 < b < 1:
             raise ValueError(f"{name} must be a number in (0, 1), got {b!r}")
+    center = check_float("center", center, low=0.0, high=1.0, open_low=True, open_high=True)
     if kind == "linear":
         return torch.linspace(beta_start, beta_end, num_steps, dtype=torch.float64)
     if kind == "sigmoid":
-        if not 0 < center < 1:
-            raise ValueError(f"center must be a fraction in (0, 1), got {center!r}")
         s = torch.sigmoid(torch.linspace(-6, 6, num_steps, dtype=torch.float64) - 12 * (center - 0.5))
         return beta_start + (beta_end - beta_start) * (s - s[0]) / (s[-1] - s[0])
     t = torch.arange(num_steps + 1, dtype=torch.float64) / num_steps
@@ -74,10 +74,11 @@ class DenoisingMLP(nn.Module):
     def __init__(self, dim: int, *, num_timesteps: int, hidden_dim: int = 128, num_layers: int = 3,
                  out_dim: int | None = None, residual: bool = False):
         super().__init__()
-        self.residual = bool(residual)
+        self.residual = check_bool("residual", residual)
         dim, num_steps = check_positive_int("dim", dim), check_positive_int("num_timesteps", num_timesteps)
         hidden_dim, num_layers = check_positive_int("hidden_dim", hidden_dim), check_positive_int("num_layers", num_layers)
-        out_dim = check_positive_int("out_dim", out_dim or dim)
+        out_dim = check_positive_int("out_dim", dim if out_dim is None else out_dim)
+        self.dim, self.num_timesteps = dim, num_steps
         self.inp = nn.Linear(dim, hidden_dim)
         self.layers = nn.ModuleList(nn.Linear(hidden_dim, hidden_dim) for _ in range(num_layers - 1))
         self.embeddings = nn.ModuleList(nn.Embedding(num_steps + 1, hidden_dim) for _ in range(num_layers))
@@ -89,10 +90,30 @@ class DenoisingMLP(nn.Module):
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The network's output for points x (N, dim) at integer steps t (N,) in 0..T."""
+        check_tensor("x", x, shape=(None, self.dim), model=self)
+        t = _check_steps(t, x.shape[0], x.device, 0, self.num_timesteps)
         h = nn.functional.silu(self.inp(x) + self.embeddings[0](t))
         for layer, emb in zip(self.layers, self.embeddings[1:]):
             h = nn.functional.silu(layer(h) + emb(t)) + (h if self.residual else 0)
         return self.out(h) + self.skip(x) if self.residual else self.out(h)
+
+
+def _check_steps(t, n: int, device, low: int, high: int) -> torch.Tensor:
+    """Steps t: a Python int, or an integer tensor of shape () or (n,), every value in low..high."""
+    if isinstance(t, bool) or not isinstance(t, (int, torch.Tensor)):
+        raise TypeError(f"t must be an integer step or an integer tensor of steps, got {type(t).__name__}")
+    if isinstance(t, torch.Tensor):
+        if t.is_floating_point() or t.dtype == torch.bool or t.is_complex():
+            raise TypeError(f"t must hold integer steps, got dtype {t.dtype}")
+        if t.ndim > 1 or (t.ndim == 1 and t.shape[0] != n):
+            raise ValueError(f"t must be one step or {n} steps (one per example), got shape {tuple(t.shape)}")
+    t = torch.as_tensor(t, device=device, dtype=torch.long)
+    if t.ndim == 0:
+        t = t.expand(n)
+    if bool(((t < low) | (t > high)).any()):
+        raise ValueError(f"t must lie in {low}..{high}, got values in [{int(t.min())}, {int(t.max())}]")
+    return t
 
 
 def _normal(mean: torch.Tensor, log_var: torch.Tensor) -> Normal:
@@ -124,7 +145,10 @@ class GaussianDiffusion(nn.Module):
         self.variance = check_choice("variance", variance, ("beta", "posterior"))
         self.clip_x0 = None if clip_x0 is None else check_positive_float("clip_x0", clip_x0)
         self.parameterization = check_choice("parameterization", parameterization, ("mean_cov", "eps"))
-        betas = torch.as_tensor(betas, dtype=torch.float64).flatten()
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module model(x, t), got {type(model).__name__}")
+        check_tensor("betas", betas)
+        betas = betas.to(torch.float64).flatten()
         if betas.numel() == 0:
             raise ValueError("betas must hold at least one step (T >= 1), got T = 0")
         if not bool(((betas > 0) & (betas < 1)).all()):
@@ -155,12 +179,24 @@ class GaussianDiffusion(nn.Module):
         return v.reshape(v.shape + (1,) * (x.ndim - v.ndim))
 
     def _steps(self, t, x: torch.Tensor, *, low: int = 0) -> torch.Tensor:
-        t = torch.as_tensor(t, device=x.device, dtype=torch.long)
-        if t.ndim == 0:
-            t = t.expand(x.shape[0])
-        if bool(((t < low) | (t > self.num_timesteps)).any()):
-            raise ValueError(f"t must lie in {low}..{self.num_timesteps}, got values in [{int(t.min())}, {int(t.max())}]")
-        return t
+        return _check_steps(t, x.shape[0], x.device, low, self.num_timesteps)
+
+    def _data(self, name: str, x, *, network: bool = True) -> torch.Tensor:
+        """Data (N, ...): finite and floating; for what the network sees (``network``) also in its
+        dtype, on its device and of its input size. The forward process q casts its float64
+        schedule to the data's dtype, so it takes float32 and float64 alike."""
+        has_params = next(self.model.parameters(), None) is not None
+        check_tensor(name, x, model=self.model if network and has_params else None,
+                     device=None if network else self.beta.device)
+        if x.ndim < (2 if network else 1):
+            raise ValueError(f"{name} must have shape (N, ...) with a batch axis, got {tuple(x.shape)}")
+        if not x.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+        dim = getattr(self.model, "dim", None)
+        if network and dim is not None and x[0].numel() != dim:
+            raise ValueError(f"{name} must hold examples of {dim} numbers (the network's input), got shape "
+                             f"{tuple(x.shape)}")
+        return x
 
     def _noise(self, x, generator):
         return randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
@@ -168,11 +204,15 @@ class GaussianDiffusion(nn.Module):
     # ------------------------------------------------------------------ forward process q
     def q_step(self, x_prev: torch.Tensor, t, *, generator: torch.Generator | None = None) -> torch.Tensor:
         r"""x^(t) ~ q(x^(t) | x^(t-1)) = N(sqrt(1 - β_t) x^(t-1), β_t I): one step of the chain."""
+        self._data("x_prev", x_prev, network=False)
+        check_generator(generator)
         t = self._steps(t, x_prev, low=1)
         return self._at("alpha", t, x_prev).sqrt() * x_prev + self._at("beta", t, x_prev).sqrt() * self._noise(x_prev, generator)
 
     def q_trajectory(self, x0: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """The forward trajectory x^(0), x^(1), ..., x^(T) from running the chain: (T + 1, *x0.shape)."""
+        self._data("x0", x0, network=False)
+        check_generator(generator)
         xs = [x0]
         for t in range(1, self.num_timesteps + 1):
             xs.append(self.q_step(xs[-1], t, generator=generator))
@@ -180,6 +220,7 @@ class GaussianDiffusion(nn.Module):
 
     def q_mean_variance(self, x0: torch.Tensor, t) -> tuple[torch.Tensor, torch.Tensor]:
         r"""q(x^(t) | x^(0)) = N(sqrt(ᾱ_t) x^(0), (1 - ᾱ_t) I), ᾱ_t = Π_{s≤t} (1 - β_s): (mean, variance)."""
+        self._data("x0", x0, network=False)
         t = self._steps(t, x0)
         return self._at("alpha_bar", t, x0).sqrt() * x0, (1 - self._at("alpha_bar", t, x0)).expand_as(x0)
 
@@ -187,6 +228,9 @@ class GaussianDiffusion(nn.Module):
                  generator: torch.Generator | None = None) -> torch.Tensor:
         r"""x^(t) = sqrt(ᾱ_t) x^(0) + sqrt(1 - ᾱ_t) ε: a draw from the closed form q(x^(t) | x^(0))."""
         mean, var = self.q_mean_variance(x0, t)
+        check_generator(generator)
+        if noise is not None:
+            check_tensor("noise", noise, shape=tuple(x0.shape), dtype=x0.dtype)
         noise = self._noise(x0, generator) if noise is None else noise
         return mean + var.sqrt() * noise
 
@@ -194,6 +238,10 @@ class GaussianDiffusion(nn.Module):
         r"""q(x^(t-1) | x^(t), x^(0)) = N(μ̃_t, β̃_t I) with
         μ̃_t = sqrt(ᾱ_{t-1}) β_t / (1 - ᾱ_t) x^(0) + sqrt(α_t) (1 - ᾱ_{t-1}) / (1 - ᾱ_t) x^(t) and
         β̃_t = (1 - ᾱ_{t-1}) β_t / (1 - ᾱ_t): (mean, variance)."""
+        self._data("x0", x0, network=False)
+        self._data("xt", xt, network=False)
+        if xt.shape != x0.shape:
+            raise ValueError(f"xt must have the shape of x0 {tuple(x0.shape)}, got {tuple(xt.shape)}")
         t = self._steps(t, xt, low=1)
         mean = self._at("posterior_mean_coef0", t, xt) * x0 + self._at("posterior_mean_coef_t", t, xt) * xt
         return mean, self._at("posterior_variance", t, xt).expand_as(xt)
@@ -201,6 +249,7 @@ class GaussianDiffusion(nn.Module):
     # ------------------------------------------------------------------ reverse process p
     def p_mean_variance(self, xt: torch.Tensor, t) -> tuple[torch.Tensor, torch.Tensor]:
         r"""p(x^(t-1) | x^(t)) = N(μ(x^(t), t), Σ(x^(t), t)) with diagonal Σ: (mean, log variance)."""
+        self._data("xt", xt)
         t = self._steps(t, xt, low=1)
         out = self.model(xt, t)
         beta = self._at("beta", t, xt)
@@ -227,6 +276,7 @@ class GaussianDiffusion(nn.Module):
 
     def p_sample(self, xt: torch.Tensor, t, *, generator: torch.Generator | None = None) -> torch.Tensor:
         r"""x^(t-1) ~ p(x^(t-1) | x^(t)): one reverse step."""
+        check_generator(generator)
         mean, log_var = self.p_mean_variance(xt, t)
         return mean + (0.5 * log_var).exp() * self._noise(xt, generator)
 
@@ -244,12 +294,24 @@ class GaussianDiffusion(nn.Module):
             x^(0) with ``shape``, or the whole trajectory (T + 1, *shape) indexed by t when
             ``return_trajectory``.
         """
-        shape = tuple(int(s) for s in shape)
+        if isinstance(shape, torch.Size):
+            shape = tuple(shape)
+        if not isinstance(shape, (tuple, list)) or not all(isinstance(s, int) and not isinstance(s, bool) for s in shape):
+            raise TypeError(f"shape must be a tuple of integers such as (N, 2), got {shape!r}")
+        shape = tuple(shape)
         if len(shape) < 2 or min(shape) < 1:
             raise ValueError(f"shape must be (N, ...) with positive sizes, got {shape}")
+        dim = getattr(self.model, "dim", None)
+        if dim is not None and math.prod(shape[1:]) != dim:
+            raise ValueError(f"shape must describe examples of {dim} numbers (the network's input), got {shape}")
+        check_generator(generator)
+        return_trajectory = check_bool("return_trajectory", return_trajectory)
+        if return_trajectory and (self.num_timesteps + 1) * math.prod(shape) > 2 * 10**8:
+            raise ValueError(f"return_trajectory=True keeps T + 1 = {self.num_timesteps + 1} copies of {shape}: over "
+                             "2e8 numbers; sample fewer points or keep x^(0) only")
         param = next(iter(self.model.parameters()), None)
         dtype = param.dtype if param is not None else torch.get_default_dtype()
-        dev = torch.device(device) if device is not None else self.beta.device
+        dev = check_device("device", device) if device is not None else self.beta.device
         if (x_known is None) != (mask is None):
             raise ValueError("x_known and mask must be given together")
         if mask is not None:
@@ -279,6 +341,8 @@ class GaussianDiffusion(nn.Module):
         -T log p(x^(0) | x^(1)) for t = 1, an unbiased estimate of the negative bound (up to the
         constant prior term), in nats per example.
         """
+        self._data("x0", x0)
+        check_generator(generator)
         n = x0.shape[0]
         if t is None:
             t = 1 + randint(self.num_timesteps, n, generator=generator, device=x0.device)
@@ -307,6 +371,8 @@ class GaussianDiffusion(nn.Module):
         K = -KL(q(x^(T)|x^(0)) || p(x^(T))) - Σ_{t=2}^T KL(q(x^(t-1)|x^(t),x^(0)) || p(x^(t-1)|x^(t)))
         + log p(x^(0) | x^(1)), each term at its own draw x^(t) ~ q(x^(t) | x^(0)).
         """
+        self._data("x0", x0)
+        check_generator(generator)
         n = x0.shape[0]
         mean_T, var_T = self.q_mean_variance(x0, self.num_timesteps)
         prior = kl_divergence(_normal(mean_T, var_T.log()), _normal(torch.zeros_like(x0), torch.zeros_like(x0)))
@@ -350,6 +416,9 @@ def make_model(*, dim: int, num_timesteps: int = 40, hidden_dim: int = 128, num_
     """An untrained :class:`GaussianDiffusion` on a :class:`DenoisingMLP` (the builder for
     :func:`lecturekit.checkpoint.cached`). The defaults are the swiss-roll model: T = 40 steps of
     a sigmoid schedule and the paper's (mean, covariance) form."""
+    dim = check_positive_int("dim", dim)
+    check_choice("schedule", schedule, ("linear", "sigmoid", "cosine"))
+    check_choice("parameterization", parameterization, ("mean_cov", "eps"))
     out_dim = dim if parameterization == "eps" else 2 * dim
     net = DenoisingMLP(dim, num_timesteps=num_timesteps, hidden_dim=hidden_dim, num_layers=num_layers,
                        out_dim=out_dim, residual=residual)
@@ -363,8 +432,9 @@ def fit_diffusion(diffusion: GaussianDiffusion, x: torch.Tensor, *, num_steps: i
     minibatch, a step t ~ U{1..T} and the noise per example, all drawn with ``generator``."""
     if not isinstance(diffusion, GaussianDiffusion):
         raise TypeError(f"diffusion must be a GaussianDiffusion, got {type(diffusion).__name__}")
-    x = check_tensor("x", x, model=diffusion.model).flatten(1).to(diffusion.beta.device)
-    num_steps = check_positive_int("num_steps", num_steps)
+    x = diffusion._data("x", x).flatten(1).to(diffusion.beta.device)
+    num_steps = check_num_steps("num_steps", num_steps)
+    check_generator(generator)
     opt = torch.optim.Adam(diffusion.parameters(), lr=check_positive_float("lr", lr))
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, num_steps)
     batches = Batches(x, batch_size=min(check_positive_int("batch_size", batch_size), x.shape[0]), generator=generator)
@@ -373,8 +443,11 @@ def fit_diffusion(diffusion: GaussianDiffusion, x: torch.Tensor, *, num_steps: i
 
 
 def _check_known(x_known, mask, shape):
-    if not isinstance(x_known, torch.Tensor) or not isinstance(mask, torch.Tensor):
-        raise TypeError("x_known and mask must be torch tensors")
+    check_tensor("x_known", x_known)
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"mask must be a torch.Tensor (True or 1 where x_known is known), got {type(mask).__name__}")
+    if mask.is_floating_point() and not bool(((mask == 0) | (mask == 1)).all()):
+        raise ValueError("mask must hold 0/1 or True/False (known or not), got other values")
     if tuple(x_known.shape[1:]) != shape[1:] or x_known.shape[0] not in (1, shape[0]):
         raise ValueError(f"x_known must have shape {shape} (or 1 row of it), got {tuple(x_known.shape)}")
     if tuple(mask.shape) != tuple(x_known.shape) and tuple(mask.shape) != tuple(x_known.shape[1:]):
@@ -391,6 +464,10 @@ def gaussian_reverse_kernels(diffusion: GaussianDiffusion, *, mean: float, std: 
     Returns float64 tensors ``(a, b, v)`` indexed by t = 0..T (entry 0 unused). A Gaussian
     reverse kernel is exact here for every β; for other data it is only so as β_t → 0.
     """
+    if not isinstance(diffusion, GaussianDiffusion):
+        raise TypeError(f"diffusion must be a GaussianDiffusion, got {type(diffusion).__name__}")
+    mean = check_float("mean", mean)
+    std = check_positive_float("std", std)
     ab = diffusion.alpha_bar.double().cpu()
     alpha = diffusion.alpha.double().cpu()
     m = ab.sqrt() * mean
@@ -405,13 +482,29 @@ def gaussian_reverse_kernels(diffusion: GaussianDiffusion, *, mean: float, std: 
 def isotropic_gaussian_log_likelihood(x_train: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     r"""log N(x | m, σ² I) per example, with m and σ² fitted to ``x_train`` by maximum likelihood:
     the baseline L_null of the paper's Table 1."""
+    check_tensor("x_train", x_train)
+    check_tensor("x", x)
+    if not x_train.is_floating_point() or not x.is_floating_point():
+        raise TypeError(f"x_train and x must be floating-point tensors, got {x_train.dtype} and {x.dtype}")
+    if x_train.ndim < 2 or x_train.shape[0] < 2:
+        raise ValueError(f"x_train must hold at least 2 examples (N, ...) to fit a variance, got {tuple(x_train.shape)}")
+    if x.shape[1:] != x_train.shape[1:]:
+        raise ValueError(f"x must hold examples shaped like x_train's {tuple(x_train.shape[1:])}, got {tuple(x.shape)}")
     m = x_train.mean(0)
     var = ((x_train - m) ** 2).mean()
+    if not float(var) > 0:
+        raise ValueError("x_train must not be all one point: its fitted variance is 0")
     return _normal(m, var.log().expand_as(m)).log_prob(x).flatten(1).sum(1)
 
 
 def bits(nats: torch.Tensor | float):
     """Nats to bits: divide by ln 2."""
+    if isinstance(nats, torch.Tensor):
+        check_tensor("nats", nats, nonempty=False)
+        if not nats.is_floating_point():
+            raise TypeError(f"nats must be a floating-point tensor or a number, got dtype {nats.dtype}")
+    else:
+        nats = check_float("nats", nats)
     return nats / math.log(2)
 
 
@@ -434,7 +527,9 @@ def inpaint_mask(hidden_rows: int = INPAINT_HIDDEN_ROWS, size: int = 14) -> torc
     """A flat (size²,) boolean mask of a size×size image: True on the known rows, False on the
     lower ``hidden_rows`` rows that the sampler fills in."""
     size = check_positive_int("size", size)
-    if not isinstance(hidden_rows, int) or not 0 < hidden_rows < size:
+    if size < 2:
+        raise ValueError(f"size must be at least 2 (one known and one hidden row), got {size}")
+    if isinstance(hidden_rows, bool) or not isinstance(hidden_rows, int) or not 0 < hidden_rows < size:
         raise ValueError(f"hidden_rows must be an integer in 1..{size - 1}, got {hidden_rows!r}")
     mask = torch.ones(size, size, dtype=torch.bool)
     mask[size - hidden_rows:] = False
@@ -452,7 +547,13 @@ def judged_inpainting(diffusion: GaussianDiffusion, images: torch.Tensor, labels
 
     from .judge import digit_scores
 
-    check_tensor("images", images, shape=(None, 1, 28, 28), low=0.0, high=1.0)
+    if not isinstance(diffusion, GaussianDiffusion):
+        raise TypeError(f"diffusion must be a GaussianDiffusion, got {type(diffusion).__name__}")
+    check_tensor("images", images, shape=(None, 1, 28, 28), low=0.0, high=1.0, hint="divide 0-255 pixels by 255")
+    check_tensor("labels", labels, shape=(images.shape[0],))
+    if labels.dtype != torch.int64 or bool(((labels < 0) | (labels > 9)).any()):
+        raise ValueError("labels must be int64 digit labels 0..9, one per image")
+    check_generator(generator)
     known = (F.avg_pool2d(images, 2) * 2 - 1).flatten(1).to(diffusion.beta.device)
     mask = inpaint_mask(hidden_rows).to(known.device)
     filled = diffusion.p_sample_loop(known.shape, x_known=known, mask=mask, generator=generator)

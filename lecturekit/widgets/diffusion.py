@@ -14,7 +14,7 @@ import torch
 
 from .. import diffusion as D
 from ..train import evaluating
-from ..utils import make_generator
+from ..utils import check_int, check_nonnegative_int, check_positive_float, check_tensor, make_generator
 from ..viz import COLORS, to_numpy
 from ._base import FigureApp
 
@@ -30,8 +30,13 @@ def trajectories(diffusion: D.GaussianDiffusion, x0: torch.Tensor, *, grid_size:
     """
     if not isinstance(diffusion, D.GaussianDiffusion):
         raise TypeError(f"diffusion must be a GaussianDiffusion, got {type(diffusion).__name__}")
-    if not isinstance(x0, torch.Tensor) or x0.ndim != 2 or x0.shape[1] != 2:
-        raise ValueError(f"x0 must be 2-D points of shape (N, 2), got {getattr(x0, 'shape', type(x0).__name__)}")
+    check_tensor("x0", x0, shape=(None, 2))
+    diffusion._data("x0", x0.to(diffusion.beta.device))
+    if x0.shape[0] > 20_000:
+        raise ValueError(f"x0 must hold at most 20,000 points (every frame is kept), got {x0.shape[0]}")
+    grid_size = check_int("grid_size", grid_size, low=2, high=100)
+    limit = check_positive_float("limit", limit)
+    check_nonnegative_int("seed", seed)
     device = diffusion.beta.device
     g = make_generator(seed)
     x0 = x0.to(device)
@@ -57,7 +62,16 @@ def _style(ax, limit):
 def draw_figure1(fig, traj: dict, *, steps: list[int] | None = None, limit: float = 2.0):
     """The paper's Figure 1 on ``fig``: q(x^(t)) on the top row, p(x^(t)) in the middle and the
     drift μ(x^(t), t) - x^(t) at the bottom, at t = 0, T/2, T (or ``steps``)."""
-    num_steps = traj["forward"].shape[0] - 1
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    num_steps = _check_traj(traj)
+    limit = check_positive_float("limit", limit)
+    if steps is not None:
+        if isinstance(steps, (str, bytes)) or not isinstance(steps, (list, tuple)) or not steps:
+            raise TypeError(f"steps must be a non-empty list of steps in 0..{num_steps}, got {steps!r}")
+        steps = [check_int(f"steps[{i}]", t, low=0, high=num_steps) for i, t in enumerate(steps)]
     steps = steps or [0, num_steps // 2, num_steps]
     axes = fig.subplots(3, len(steps))
     g, d = traj["grid"], traj["drift"]
@@ -75,6 +89,24 @@ def draw_figure1(fig, traj: dict, *, steps: list[int] | None = None, limit: floa
     return axes
 
 
+def _check_traj(traj) -> int:
+    """What :func:`trajectories` returns: T + 1 frames of points and of the drift on a grid. Returns T."""
+    keys = ("forward", "reverse", "grid", "drift")
+    if not isinstance(traj, dict) or not all(k in traj for k in keys):
+        raise TypeError(f"traj must be the dict that trajectories() returns (keys {', '.join(keys)}), got "
+                        f"{type(traj).__name__}")
+    arrays = {k: np.asarray(traj[k]) for k in keys}
+    fw = arrays["forward"]
+    if fw.ndim != 3 or fw.shape[2] != 2 or fw.shape[0] < 2 or arrays["reverse"].shape != fw.shape:
+        raise ValueError(f"traj['forward'] and traj['reverse'] must be (T + 1, N, 2) frames, got "
+                         f"{fw.shape} and {arrays['reverse'].shape}")
+    if arrays["drift"].shape[:1] != fw.shape[:1] or arrays["drift"].shape[1:] != arrays["grid"].shape:
+        raise ValueError("traj['drift'] must be (T + 1, G, 2) on traj['grid'] (G, 2)")
+    if not all(np.isfinite(a).all() for a in arrays.values()):
+        raise ValueError("traj must hold finite values, but it contains NaN or infinity")
+    return fw.shape[0] - 1
+
+
 class TimeSlider(FigureApp):
     """q(x^(t)) and p(x^(t)) side by side at the slider's t, with the reverse kernel's drift."""
 
@@ -83,8 +115,9 @@ class TimeSlider(FigureApp):
     frame_cache_mb = 4.0  # T + 1 frames, each drawn once while the reverse process plays
 
     def __init__(self, traj: dict, *, limit: float = 2.0, interval_ms: int = 120):
-        self.traj, self.limit = traj, float(limit)
-        self.num_steps = traj["forward"].shape[0] - 1
+        self.num_steps = _check_traj(traj)
+        self.traj, self.limit = traj, check_positive_float("limit", limit)
+        interval_ms = check_int("interval_ms", interval_ms, low=10, high=10_000)
         # arrows scaled by one length for all t, so their shrinking toward t = 0 is visible
         self._arrow_scale = float(np.percentile(np.linalg.norm(traj["drift"], axis=-1), 99)) * 14 / self.limit
         # The slider runs from t = T on the left to t = 0 on the right, the reverse process's
@@ -137,5 +170,6 @@ def time_slider(diffusion: D.GaussianDiffusion, x0: torch.Tensor, *, grid_size: 
                 seed: int = 0, interval_ms: int = 120) -> TimeSlider:
     """Build the time-slider app: trajectories of ``diffusion`` started from held-out points ``x0``
     (N, 2) and as many reverse samples, computed once (see :func:`trajectories`)."""
+    check_int("interval_ms", interval_ms, low=10, high=10_000)  # before the trajectories are computed
     return TimeSlider(trajectories(diffusion, x0, grid_size=grid_size, limit=limit, seed=seed),
                       limit=limit, interval_ms=interval_ms)

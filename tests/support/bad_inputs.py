@@ -272,6 +272,7 @@ class Row:
     cases: list[Case] = field(default_factory=list)
     check: Callable[[Any], Any] | None = None
     run_good: bool = True
+    allow_nan: bool = False
 
 
 # ------------------------------------------------------------------------------------- entry points
@@ -337,22 +338,23 @@ class Table:
         self.exempt = dict(exempt or {})
         self.rows: dict[str, Row] = {}
 
-    def _row(self, key: str, good=None, check=None, run_good=True) -> Row:
+    def _row(self, key: str, good=None, check=None, run_good=True, allow_nan=False) -> Row:
         row = self.rows.get(key)
         if row is None:
-            row = self.rows[key] = Row(key, good, check=check, run_good=run_good)
+            row = self.rows[key] = Row(key, good, check=check, run_good=run_good, allow_nan=allow_nan)
         elif good is not None:
-            row.good, row.check, row.run_good = good, check or row.check, run_good
+            row.good, row.check, row.run_good, row.allow_nan = good, check or row.check, run_good, allow_nan
         return row
 
     def add(self, key: str, good: Callable[[], Call], /, *, _check: Callable[[Any], Any] | None = None,
-            _run_good: bool = True, **bads: list[Bad]) -> None:
+            _run_good: bool = True, _allow_nan: bool = False, **bads: list[Bad]) -> None:
         """A row: the good call, and per argument the bad values that replace it.
 
         ``_check(output)`` may check the good call's output further (return False to fail);
-        ``_run_good=False`` skips running the good call (it trains or needs files elsewhere).
+        ``_run_good=False`` skips running the good call (it trains or needs files elsewhere);
+        ``_allow_nan=True`` for an output with NaN by design (line breaks in a polyline).
         """
-        row = self._row(key, good, _check, _run_good)
+        row = self._row(key, good, _check, _run_good, _allow_nan)
         for arg, values in bads.items():
             seen: dict[str, int] = {}
             for b in values:
@@ -395,7 +397,8 @@ class Table:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 out = c.fn(*c.args, **c.kwargs)
-            _finite(out, row.key)
+            if not row.allow_nan:
+                _finite(out, row.key)
             if row.check is not None:
                 assert row.check(out) is not False, f"{row.key}: the good output failed its check"
 
