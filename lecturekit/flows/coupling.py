@@ -17,7 +17,7 @@ from torch import nn
 
 from ..nn import mlp
 from ..utils import check_choice, check_positive_int
-from .layers import Compose, DiagonalGaussian, Flow, _check_z
+from .layers import _check_dtype, Compose, DiagonalGaussian, Flow, _check_z
 
 __all__ = ["AdditiveCoupling", "AffineCoupling", "Scaling", "NICE", "RealNVP", "nice_flow", "realnvp_flow"]
 
@@ -53,12 +53,16 @@ class AdditiveCoupling(nn.Module):
         nn.init.zeros_(self.net[-1].bias)
 
     def forward(self, z: torch.Tensor, *, upto: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(y, log_det) for z (..., dim); ``upto`` is accepted for the interface of the other layers."""
         _check_z(z, self.dim)
+        _check_dtype(z, self.mask, "z")
         shift = self.net(z * self.mask) * (1 - self.mask)
         return z + shift, z.new_zeros(z.shape[:-1])
 
     def inverse(self, y: torch.Tensor, *, upto: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(z, log_det) with z the preimage of y (exact)."""
         _check_z(y, self.dim, "y")
+        _check_dtype(y, self.mask, "y")
         return y - self.net(y * self.mask) * (1 - self.mask), y.new_zeros(y.shape[:-1])
 
 
@@ -83,12 +87,16 @@ class AffineCoupling(AdditiveCoupling):
         return self.scale * torch.tanh(s_raw) * keep, t * keep
 
     def forward(self, z: torch.Tensor, *, upto: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(y, log_det = Σ s) for z (..., dim)."""
         _check_z(z, self.dim)
+        _check_dtype(z, self.mask, "z")
         s, t = self._s_t(z * self.mask)
         return z * torch.exp(s) + t, s.sum(-1)
 
     def inverse(self, y: torch.Tensor, *, upto: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(z, log_det) with z the preimage of y (exact)."""
         _check_z(y, self.dim, "y")
+        _check_dtype(y, self.mask, "y")
         s, t = self._s_t(y * self.mask)
         return (y - t) * torch.exp(-s), s.sum(-1)
 
@@ -102,11 +110,15 @@ class Scaling(nn.Module):
         self.s = nn.Parameter(torch.zeros(dim))
 
     def forward(self, z: torch.Tensor, *, upto: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(z ⊙ exp(s), Σ s)."""
         _check_z(z, self.dim)
+        _check_dtype(z, self.s, "z")
         return z * torch.exp(self.s), self.s.sum().expand(z.shape[:-1])
 
     def inverse(self, y: torch.Tensor, *, upto: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(y ⊙ exp(−s), Σ s)."""
         _check_z(y, self.dim, "y")
+        _check_dtype(y, self.s, "y")
         return y * torch.exp(-self.s), self.s.sum().expand(y.shape[:-1])
 
 

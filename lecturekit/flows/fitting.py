@@ -25,7 +25,8 @@ import torch
 from .. import data
 from ..claims import check, check_true
 from ..train import History, check_num_steps, evaluating, fit
-from ..utils import check_choice, check_generator, check_positive_float, check_positive_int, randn
+from ..utils import (check_choice, check_dtype, check_float, check_generator, check_int, check_nonnegative_int,
+                     check_positive_float, check_positive_int, randn)
 from .layers import Flow, PlanarFlow
 
 __all__ = ["one_thread", "FIG3_KS", "FIG3_MAX_KL_K32", "NICE_U1_MAX_KL", "log_partition", "anneal_schedule",
@@ -108,13 +109,17 @@ def _energy(names: list[str], z: torch.Tensor, batched: bool) -> torch.Tensor:
     return torch.stack([data.ENERGIES[name](z[i]) for i, name in enumerate(names)])
 
 
-@functools.lru_cache(maxsize=None)
 def log_partition(target: str, *, bound: float = 10.0, num: int = 1000) -> float:
     """log Z = log ∫ exp(−U(z)) dz by the midpoint rule on a num x num grid over [−bound, bound]²
     (float64; cached per target)."""
     check_choice("target", target, tuple(data.ENERGIES))
-    check_positive_float("bound", bound)
-    num = check_positive_int("num", num)
+    bound = check_positive_float("bound", bound)
+    num = check_int("num", num, low=2, high=4000)
+    return _log_partition(target, bound, num)
+
+
+@functools.lru_cache(maxsize=None)
+def _log_partition(target: str, bound: float, num: int) -> float:
     h = 2 * bound / num
     ticks = -bound + h * (torch.arange(num, dtype=torch.float64, device="cpu") + 0.5)
     z = torch.stack(torch.meshgrid(ticks, ticks, indexing="xy"), -1).reshape(-1, 2)
@@ -125,7 +130,9 @@ def anneal_schedule(step: int, num_steps: int, *, anneal_fraction: float = 0.5, 
     """The inverse temperature τ_t = min(1, τ_start + t / T_τ) in front of U, with T_τ =
     anneal_fraction · num_steps: Rezende & Mohamed's annealing (their β_t, with T = 10⁴ steps)."""
     num_steps = check_positive_int("num_steps", num_steps)
+    step = check_nonnegative_int("step", step)
     check_positive_float("anneal_fraction", anneal_fraction)
+    tau_start = check_float("tau_start", tau_start, low=0.0, high=1.0)
     return min(1.0, tau_start + step / max(1.0, anneal_fraction * num_steps))
 
 
@@ -135,6 +142,7 @@ def reverse_kl_loss(flow: Flow, target, n: int, *, tau: float = 1.0,
 
     At τ = 1 it equals KL(q_K ‖ p) − log Z."""
     names = _check_targets(target, _check_flow(flow).num_flows)
+    tau = check_float("tau", tau, low=0.0)
     z, log_q = flow.rsample_and_log_prob(check_positive_int("n", n), generator=generator)
     return (log_q + tau * _energy(names, z, flow.num_flows is not None)).mean(-1).sum()
 
@@ -163,7 +171,7 @@ def fit_reverse_kl(flow: Flow, target, *, num_steps: int = 2000, batch_size: int
     lr = check_positive_float("lr", lr)
     lr_final = lr / 20 if lr_final is None else check_positive_float("lr_final", lr_final)
     check_positive_float("anneal_fraction", anneal_fraction)
-    check_positive_float("tau_start", tau_start)
+    check_float("tau_start", tau_start, low=0.0, high=1.0)
     num_restarts = check_positive_int("num_restarts", num_restarts)
     select_samples = check_positive_int("select_samples", select_samples)
     check_generator(generator)
@@ -244,7 +252,14 @@ def check_fig3(kls: dict, targets=tuple(data.ENERGIES)) -> None:
     """
     if not isinstance(kls, dict) or set(kls) != set(FIG3_KS):
         raise ValueError(f"kls must map each K in {FIG3_KS} to a list of KLs, got {kls!r}")
-    targets = _check_targets(list(targets), len(targets))
+    if isinstance(targets, str) or not isinstance(targets, (list, tuple)):
+        raise TypeError(f"targets must be a list of names in U1..U4, got {targets!r}")
+    for t in targets:
+        check_choice("targets", t, tuple(data.ENERGIES))
+    for k in FIG3_KS:
+        if not isinstance(kls[k], (list, tuple)) or len(kls[k]) != len(targets):
+            raise ValueError(f"kls[{k}] must hold one KL per target ({len(targets)}), got {kls[k]!r}")
+    targets = list(targets)
     for i, t in enumerate(targets):
         values = [float(kls[k][i]) for k in FIG3_KS]
         shown = " > ".join(f"{v:.2f}" for v in values)
@@ -274,7 +289,9 @@ def u3_lower_branch_mass(q, *, num_samples: int = 20_000, generator: torch.Gener
         cell = (2.0 / 600) * (6.0 / 600)
         p = torch.exp(-data.energy("U3", points) - log_partition("U3"))
         return float((p * _lower_branch(points)).sum() * cell)
-    if _check_flow(q).num_flows is not None:
+    if not isinstance(q, Flow):
+        raise TypeError(f"q must be a lecturekit.flows.Flow or 'U3', got {type(q).__name__}")
+    if q.num_flows is not None:
         raise ValueError("q must be a single flow (use flows.select to take one out of a bank) or 'U3'")
     with evaluating(q):
         z = q.sample(check_positive_int("num_samples", num_samples), generator=generator)
@@ -290,7 +307,7 @@ def _check_extent(extent, bound):
         return (-b, b, -b, b)
     if not isinstance(extent, (tuple, list)) or len(extent) != 4:
         raise ValueError(f"extent must be (x0, x1, y0, y1), got {extent!r}")
-    x0, x1, y0, y1 = (float(v) for v in extent)
+    x0, x1, y0, y1 = (check_float(f"extent[{i}]", v) for i, v in enumerate(extent))
     if not (math.isfinite(x0 + x1 + y0 + y1) and x0 < x1 and y0 < y1):
         raise ValueError(f"extent must be finite with x0 < x1 and y0 < y1, got {extent!r}")
     return (x0, x1, y0, y1)
@@ -301,7 +318,8 @@ def grid(*, bound: float = 4.0, num: int = 200, extent=None, dtype=torch.float32
     (x0, x1, y0, y1), as matplotlib's imshow takes it): returns ``ticks`` (num,) (the x ticks) and
     points (num·num, 2) with rows = y, so ``values.reshape(num, num)`` draws with ``origin="lower"``."""
     x0, x1, y0, y1 = _check_extent(extent, bound)
-    num = check_positive_int("num", num)
+    num = check_int("num", num, low=1, high=4000)
+    dtype = check_dtype("dtype", dtype, floating=True)
     cells = torch.arange(num, dtype=dtype) + 0.5
     xs, ys = x0 + (x1 - x0) / num * cells, y0 + (y1 - y0) / num * cells
     return xs, torch.stack(torch.meshgrid(xs, ys, indexing="xy"), -1).reshape(-1, 2)

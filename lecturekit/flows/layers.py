@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..utils import check_positive_int, randn
+from ..utils import check_bool, check_positive_float, check_positive_int, randn
 
 __all__ = ["DiagonalGaussian", "PlanarFlow", "RadialFlow", "Compose", "Flow", "select", "planar_flow"]
 
@@ -70,7 +70,7 @@ class DiagonalGaussian(nn.Module):
         shape = (dim,) if num_flows is None else (check_positive_int("num_flows", num_flows), dim)
         self.num_flows = num_flows
         mean, log_scale = torch.zeros(shape), torch.zeros(shape)
-        if learnable:
+        if check_bool("learnable", learnable):
             self.mean, self.log_scale = nn.Parameter(mean), nn.Parameter(log_scale)
         else:
             self.register_buffer("mean", mean)
@@ -82,6 +82,8 @@ class DiagonalGaussian(nn.Module):
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """log N(z | μ, σ²), summed over the last dimension; z is (N, D) or (num_flows, N, D)."""
+        _check_z(z, self.dim)
+        _check_dtype(z, self.mean, "z")
         mean, log_scale = self.mean.unsqueeze(-2), self.log_scale.unsqueeze(-2)
         eps = (z - mean) * torch.exp(-log_scale)
         return -0.5 * (eps * eps).sum(-1) - log_scale.sum(-1) - 0.5 * self.dim * math.log(2 * math.pi)
@@ -110,6 +112,7 @@ class PlanarFlow(nn.Module):
         self.dim = check_positive_int("dim", dim)
         self.num_layers = check_positive_int("num_layers", num_layers)
         self.num_flows = None if num_flows is None else check_positive_int("num_flows", num_flows)
+        init_scale = check_positive_float("init_scale", init_scale)
         lead = () if num_flows is None else (num_flows,)
         self.w = nn.Parameter(init_scale * torch.randn(*lead, num_layers, dim))
         self.u = nn.Parameter(init_scale * torch.randn(*lead, num_layers, dim))
@@ -171,6 +174,8 @@ class PlanarFlow(nn.Module):
         _check_z(y, self.dim, "y")
         _check_dtype(y, self.w, "y")
         upto = _check_upto(upto, self.num_layers)
+        if num_iters is not None:
+            num_iters = check_positive_int("num_iters", num_iters)
         if num_iters is None:
             # the bracket halves each step: 24 steps leave 2|wᵀû|/2²⁴, below float32's resolution here
             num_iters = 60 if y.dtype == torch.float64 else 24
@@ -205,6 +210,7 @@ class RadialFlow(nn.Module):
         super().__init__()
         self.dim = check_positive_int("dim", dim)
         self.num_layers = check_positive_int("num_layers", num_layers)
+        init_scale = check_positive_float("init_scale", init_scale)
         self.centre = nn.Parameter(init_scale * torch.randn(num_layers, dim))
         self.alpha_raw = nn.Parameter(torch.zeros(num_layers))
         self.beta_raw = nn.Parameter(init_scale * torch.randn(num_layers))
@@ -218,7 +224,9 @@ class RadialFlow(nn.Module):
         return alpha, F.softplus(self.beta_raw) - alpha
 
     def forward(self, z: torch.Tensor, *, upto: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Apply layers 1..upto (default all): returns (z_K, Σ_k log_det_k)."""
         _check_z(z, self.dim)
+        _check_dtype(z, self.centre, "z")
         upto = _check_upto(upto, self.num_layers)
         alpha, beta = self.alpha_beta()
         log_det = z.new_zeros(z.shape[:-1])
@@ -234,6 +242,7 @@ class RadialFlow(nn.Module):
     def inverse(self, y: torch.Tensor, *, upto: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """r_y = r (α + β + r)/(α + r) is a quadratic in r: r² + (α + β − r_y) r − α r_y = 0."""
         _check_z(y, self.dim, "y")
+        _check_dtype(y, self.centre, "y")
         upto = _check_upto(upto, self.num_layers)
         alpha, beta = self.alpha_beta()
         log_det = y.new_zeros(y.shape[:-1])
@@ -268,6 +277,8 @@ class Compose(nn.Module):
         return len(self.transforms)
 
     def forward(self, z: torch.Tensor, *, upto: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Apply transforms 1..upto (default all): returns (z_K, Σ_k log_det_k)."""
+        _check_z(z, self.dim)
         upto = _check_upto(upto, len(self))
         log_det = z.new_zeros(z.shape[:-1])
         for t in self.transforms[:upto]:
@@ -276,6 +287,8 @@ class Compose(nn.Module):
         return z, log_det
 
     def inverse(self, y: torch.Tensor, *, upto: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Invert transforms upto..1: returns (z_0, Σ_k log_det_k at the preimages)."""
+        _check_z(y, self.dim, "y")
         upto = _check_upto(upto, len(self))
         log_det = y.new_zeros(y.shape[:-1])
         for t in reversed(self.transforms[:upto]):
@@ -310,11 +323,14 @@ class Flow(nn.Module):
     def forward(self, z0: torch.Tensor, *, upto: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(z_k, Σ log_det) for z_0 pushed through the first ``upto`` layers."""
         _check_z(z0, self.dim, "z0")
+        _check_dtype(z0, self.base.mean, "z0")
         return self.transform(z0, upto=upto)
 
     def push_forward(self, z0: torch.Tensor, *, upto: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Transport given base points: z_K = Φ(z_0) and its density by the change of variables,
         log q_K(z_K) = log q_0(z_0) − log |det ∇Φ(z_0)| (no inverse needed)."""
+        _check_z(z0, self.dim, "z0")
+        _check_dtype(z0, self.base.mean, "z0")
         z, log_det = self.transform(z0, upto=upto)
         return z, self.base.log_prob(z0) - log_det
 

@@ -24,8 +24,8 @@ from torch import nn
 
 from .. import data
 from ..train import Batches, History, check_num_steps, evaluating, fit
-from ..utils import (as_tensor_2d, check_generator, check_nonnegative_int, check_positive_float, check_positive_int,
-                     make_generator, randint)
+from ..utils import (as_tensor_2d, check_float, check_generator, check_nonnegative_int, check_positive_float,
+                     check_positive_int, make_generator, randint)
 from .fitting import _adam, _check_flow, one_thread
 from .layers import Flow, PlanarFlow, _check_z
 
@@ -78,6 +78,8 @@ def fit_moons_flow(flow: Flow, *, num_points: int = 2000, data_seed: int = 0, te
     """Maximum likelihood of a coupling flow on :func:`moons` (``num_points``, ``data_seed``).
 
     ``info["test_loglik"]`` is the mean log q_K on as many fresh points (``test_seed``), in nats."""
+    check_nonnegative_int("data_seed", data_seed)
+    check_nonnegative_int("test_seed", test_seed)  # checked before training, not after
     x = moons(num_points, seed=data_seed)
     history = fit_max_likelihood(flow, x, num_steps=num_steps, batch_size=batch_size, lr=lr, generator=generator,
                                  progress=progress)
@@ -99,6 +101,10 @@ def fit_moons_gan(gan: nn.Module, *, num_points: int = 2000, data_seed: int = 0,
         raise TypeError(f"gan must be a lecturekit.gan.GAN (with g_net and d_net), got {type(gan).__name__}")
     check_generator(generator)
     check_positive_float("lr", lr)
+    check_num_steps("num_steps", num_steps)
+    check_positive_int("batch_size", batch_size)
+    check_float("decay_from", decay_from, low=0.0, high=1.0)
+    check_nonnegative_int("data_seed", data_seed)
     device = next(gan.parameters()).device
     x = moons(num_points, seed=data_seed).to(device=device, dtype=next(gan.parameters()).dtype)
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .. import flows
-from ..utils import check_positive_float, check_positive_int
+from ..utils import as_float_tensor, check_float, check_int, check_positive_float, check_positive_int
 from ..viz import COLORS, to_numpy
 from ._base import FigureApp
 
@@ -29,11 +29,24 @@ def warped_lines(transform, *, centre, scale, upto: int | None = None, num_lines
                  num_points: int = 60, span: float = 2.5) -> np.ndarray:
     """The lines of a square grid over centre ± span·scale pushed through ``transform`` (first
     ``upto`` layers), as one (M, 2) array with NaN rows between lines (one Line2D draws them all)."""
+    if not callable(transform) or not hasattr(transform, "dim"):
+        raise TypeError(f"transform must be a flow layer such as flow.transform, got {type(transform).__name__}")
+    if transform.dim != 2:
+        raise ValueError(f"transform must act on 2-D points, got dim {transform.dim}")
+    centre = as_float_tensor("centre", centre, dtype=torch.float32)
+    scale = as_float_tensor("scale", scale, dtype=torch.float32)
+    if centre.shape != (2,) or scale.shape != (2,):
+        raise ValueError(f"centre and scale must be 2-vectors, got shapes {tuple(centre.shape)} and {tuple(scale.shape)}")
+    if bool((scale <= 0).any()):
+        raise ValueError(f"scale must be positive, got {scale.tolist()}")
+    num_lines = check_int("num_lines", num_lines, low=2, high=200)
+    num_points = check_int("num_points", num_points, low=2, high=2000)
+    span = check_positive_float("span", span)
     t = torch.linspace(-span, span, num_points)
     c = torch.linspace(-span, span, num_lines)
     vertical = torch.stack([c[:, None].expand(-1, num_points), t[None].expand(num_lines, -1)], -1)
     pts = torch.cat([vertical, vertical.flip(-1)]).reshape(-1, 2)  # (2·num_lines·num_points, 2)
-    pts = torch.as_tensor(centre, dtype=torch.float32) + torch.as_tensor(scale, dtype=torch.float32) * pts
+    pts = centre.to(pts.device) + scale.to(pts.device) * pts
     with torch.no_grad():
         out = transform(pts, upto=upto)[0] if upto is not None else transform(pts)[0]
     out = to_numpy(out).reshape(2 * num_lines, num_points, 2)
@@ -50,7 +63,7 @@ class DensityWarp(FigureApp):
         if flow.dim != 2:
             raise ValueError(f"flow must be 2-D to draw, got dim {flow.dim}")
         bound = check_positive_float("bound", bound)
-        num, coarse = check_positive_int("num", num), check_positive_int("coarse", coarse)
+        num, coarse = check_int("num", num, low=2, high=1000), check_int("coarse", coarse, low=2, high=400)
         if flow.base.mean.dtype != torch.float32:  # draw a float32 copy; the caller's flow is left as it is
             flow = copy.deepcopy(flow).float()
         self.flow, self.bound = flow.eval(), bound
@@ -80,6 +93,8 @@ class DensityWarp(FigureApp):
 
     def planar(self, w1: float, w2: float, u1: float, u2: float, b: float) -> dict:
         """One planar layer on N(0, I): q_1 on the coarse grid, the warped grid, log_det range."""
+        w1, w2, u1, u2, b = (check_float(name, v) for name, v in (("w1", w1), ("w2", w2), ("u1", u1), ("u2", u2),
+                                                                  ("b", b)))
         t = self.layer.transform
         with torch.no_grad(), flows.one_thread():
             t.w.copy_(torch.tensor([[w1, w2]]))
