@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "seed", "get_device", "present"]
 
 _SUBMODULES = {
-    "utils", "data", "download", "nn", "train", "checkpoint", "em", "viz", "widgets",
+    "utils", "checks", "data", "download", "nn", "train", "checkpoint", "em", "viz", "widgets",
     "expfam", "meanfield", "vae", "hvi", "frey", "ssvae", "boltzmann", "ais", "flows", "diffusion", "gan",
     "lapgan", "homework", "grading", "exercises", "nbtools", "cli", "recipes", "projector", "site",
 }

@@ -1,0 +1,343 @@
+"""Argument checks for public entry points: integers, floats, probabilities, choices, devices,
+dtypes, paths and tensors (shape, dtype, device, finite values, ranges).
+
+Every check follows one pattern: the argument's name, what was expected, and what arrived
+("latent_dim must be a positive integer, got 0"), raised as ``TypeError`` for the wrong kind of
+value and ``ValueError`` for the right kind out of range. A float64 tensor given to a float32 model
+says what to call ("x is float64 but the model is float32; call model.double() or x.float()").
+
+These names are re-exported by :mod:`lecturekit.utils` (``lk.utils.check_tensor`` works), which
+keeps seeding, random draws and device choice.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = [
+    "check_positive_int",
+    "check_nonnegative_int",
+    "check_int",
+    "check_positive_float",
+    "check_nonnegative_float",
+    "check_float",
+    "check_probability",
+    "check_choice",
+    "check_bool",
+    "check_device",
+    "check_dtype",
+    "check_path",
+    "as_tensor_2d",
+    "as_float_tensor",
+    "check_images",
+    "check_tensor",
+    "model_dtype",
+    "model_device",
+]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def check_positive_int(name: str, value: Any) -> int:
+    """Return ``value`` as an int if it is a positive integer, else raise naming ``name``."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_nonnegative_int(name: str, value: Any) -> int:
+    """Return ``value`` as an int if it is an integer >= 0, else raise naming ``name``."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float if it is finite and > 0 (or >= 0), else raise naming ``name``."""
+    what = "a non-negative number" if allow_zero else "a positive number"
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return value
+
+
+def check_probability(name: str, value: Any, *, open_interval: bool = True) -> float:
+    """Return ``value`` as a float in (0, 1) (or [0, 1]), else raise naming ``name``."""
+    interval = "(0, 1)" if open_interval else "[0, 1]"
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a number in {interval}, got {value!r}")
+    value = float(value)
+    inside = 0 < value < 1 if open_interval else 0 <= value <= 1
+    if not inside:
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices) -> Any:
+    """Return ``value`` if it is one of ``choices``, else raise naming ``name`` and the choices."""
+    try:
+        # bool is an int: False == 0, so 0 would pass for a choice of False without the type test
+        found = any(value is c or (bool(value == c) and isinstance(value, bool) == isinstance(c, bool))
+                    for c in choices)
+    except (TypeError, ValueError, RuntimeError):  # an array or tensor compares elementwise
+        found = False
+    if not found:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+    return value
+
+
+def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """Return ``value`` as an int if it is an integer in [low, high], else raise naming ``name``."""
+    rng = f"in [{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an integer {rng}, got {value!r}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be an integer {rng}, got {value!r}")
+    return int(value)
+
+
+def check_float(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+                open_low: bool = False, open_high: bool = False) -> float:
+    """Return ``value`` as a finite float in the given range, else raise naming ``name``.
+
+    The range is [low, high] (``open_low``/``open_high`` make either end open); ``None`` leaves an
+    end unbounded.
+    """
+    lo = "-inf" if low is None else f"{'(' if open_low else '['}{low:g}"
+    hi = "inf" if high is None else f"{high:g}{')' if open_high else ']'}"
+    what = "a finite number" + ("" if low is None and high is None else
+                               f" in {lo if low is not None else '(-inf'}, {hi if high is not None else 'inf)'}")
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    if low is not None and (v < low or (open_low and v == low)):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    if high is not None and (v > high or (open_high and v == high)):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return v
+
+
+def check_bool(name: str, value: Any, *, allow_none: bool = False) -> bool | None:
+    """Return ``value`` if it is True or False (or None when allowed), else raise naming ``name``."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        extra = " or None" if allow_none else ""
+        raise TypeError(f"{name} must be True or False{extra}, got {value!r}")
+    return bool(value)
+
+
+def check_device(name: str, device: Any) -> torch.device:
+    """``device`` (a ``torch.device`` or a name such as ``"cpu"``, ``"cuda:0"``) as a ``torch.device``."""
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str):
+        raise TypeError(f"{name} must be a device such as 'cpu' or 'cuda', got {device!r}")
+    try:
+        return torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"{name} must be a device such as 'cpu', 'cuda', 'cuda:1' or 'mps', got {device!r}") from None
+
+
+def check_path(name: str, value: Any) -> Path:
+    """``value`` (a non-empty ``str`` or ``os.PathLike``) as a ``Path`` with ``~`` expanded."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file or folder path (str or pathlib.Path), got {type(value).__name__}")
+    if not str(os.fspath(value)).strip():
+        raise ValueError(f"{name} must be a non-empty path, got {value!r}")
+    return Path(value).expanduser()
+
+
+def check_dtype(name: str, dtype: Any, *, floating: bool = False) -> torch.dtype:
+    """``dtype`` if it is a ``torch.dtype`` (a floating one when ``floating``), else raise naming ``name``."""
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"{name} must be a torch.dtype such as torch.float32, got {dtype!r}")
+    if floating and not dtype.is_floating_point:
+        raise TypeError(f"{name} must be a floating-point dtype such as torch.float32, got {dtype}")
+    return dtype
+
+
+def as_tensor_2d(name: str, x: Any, *, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Check that ``x`` is a finite (N, D) array or tensor with N >= 1 and return it as a tensor.
+
+    NumPy arrays and nested lists become tensors (float64 unless ``dtype`` says otherwise);
+    tensors keep their device.
+    """
+    if isinstance(x, torch.Tensor):
+        if x.dtype == torch.bool or x.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+        t = x if dtype is None else x.to(dtype)
+    elif isinstance(x, (np.ndarray, list, tuple)):
+        try:
+            arr = np.asarray(x)
+            if arr.dtype.kind not in "biuf" or arr.dtype.kind == "b":
+                raise TypeError
+            t = torch.as_tensor(arr.astype(np.float64), dtype=dtype or torch.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a numeric (N, D) array, got {type(x).__name__} that is not") from None
+    else:
+        raise TypeError(f"{name} must be a (N, D) array or tensor, got {type(x).__name__}")
+    if t.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array of shape (N, D), got shape {tuple(t.shape)}")
+    if t.shape[0] < 1 or t.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one row and one column, got shape {tuple(t.shape)}")
+    if not t.is_floating_point():
+        t = t.to(torch.get_default_dtype() if dtype is None else dtype)
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} must hold finite values only, but it contains NaN or inf")
+    return t
+
+
+def as_float_tensor(name: str, value: Any, *, dtype: torch.dtype = torch.float64, ndim: int | None = None,
+                    finite: bool = True, nonempty: bool = True) -> torch.Tensor:
+    """``value`` (a number, a nested list, an array or a tensor of real numbers) as a ``dtype`` tensor.
+
+    Strings, ``None``, booleans and complex numbers raise a TypeError naming ``name``; a wrong number
+    of axes, an empty value or NaN/infinity (when ``finite``) a ValueError. Tensors keep their device.
+    """
+    if isinstance(value, torch.Tensor):
+        if value.dtype == torch.bool or value.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+        if value.device.type == "meta":
+            raise ValueError(f"{name} is on the meta device, which holds no values")
+        t = value.to(dtype)
+    else:
+        if isinstance(value, (str, bytes, bool, dict, set)) or value is None:
+            raise TypeError(f"{name} must be a number, a list of numbers or a tensor, got {value!r}")
+        try:
+            arr = np.asarray(value)
+            if arr.dtype.kind not in "iuf":
+                raise TypeError
+            t = torch.as_tensor(arr.astype(np.float64), dtype=dtype)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a number, a list of numbers or a tensor, "
+                            f"got {type(value).__name__} that is not") from None
+    if ndim is not None and t.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} axes, got shape {tuple(t.shape)}")
+    if nonempty and t.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(t.shape)}")
+    if finite and not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} must hold finite values, but it contains NaN or infinity")
+    return t
+
+
+def check_images(name: str, x: Any, *, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """Check that ``x`` is a float tensor of images shaped (N, 1, H, W), optionally of a given size."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (N, 1, H, W), got {type(x).__name__}")
+    if x.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device, which holds no values")
+    if x.ndim != 4 or x.shape[1] != 1:
+        raise ValueError(f"{name} must have shape (N, 1, H, W), got {tuple(x.shape)}")
+    if size is not None and tuple(x.shape[-2:]) != tuple(size):
+        raise ValueError(f"{name} must hold {size[0]}x{size[1]} images, got {tuple(x.shape[-2:])}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one image, got shape {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} must hold finite values, but it contains NaN or infinity")
+    return x
+
+
+def check_nonnegative_float(name: str, value: Any) -> float:
+    """Return ``value`` as a float if it is finite and >= 0, else raise naming ``name``."""
+    return check_positive_float(name, value, allow_zero=True)
+
+
+def _check_module(name: str, model: Any) -> torch.nn.Module:
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
+    return model
+
+
+def model_dtype(model: torch.nn.Module) -> torch.dtype:
+    """The floating-point dtype of a model's first floating parameter (float32 if it has none)."""
+    for p in _check_module("model", model).parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.get_default_dtype()
+
+
+def model_device(model: torch.nn.Module) -> torch.device | None:
+    """The device of a model's first parameter or buffer (``None`` if it has neither)."""
+    for t in _check_module("model", model).parameters():
+        return t.device
+    for t in model.buffers():
+        return t.device
+    return None
+
+
+def check_tensor(name: str, x: Any, *, ndim: int | None = None, shape: Sequence[int | None] | None = None,
+                 dtype: torch.dtype | None = None, model: torch.nn.Module | None = None, finite: bool = True,
+                 low: float | None = None, high: float | None = None, nonempty: bool = True,
+                 hint: str = "", device: torch.device | str | None = None) -> torch.Tensor:
+    """Check a tensor argument at a public entry point and return it unchanged; raise naming ``name``.
+
+    Args:
+        ndim, shape: the expected number of axes, or the shape (``None`` entries match any size).
+        dtype: the expected floating dtype; or ``model``: the dtype of that model's parameters. A
+            mismatch says what to call ("x is float64 but the model is float32; call model.double()
+            or x.float()"): NumPy arrays are float64 by default, so this is the common case.
+        finite: refuse NaN and infinity.
+        low, high: the closed range the values must lie in (e.g. pixels in [0, 1]); ``hint`` is
+            added to that error (e.g. "divide 0-255 pixels by 255").
+        nonempty: refuse a tensor with no elements.
+        device: the device ``x`` must be on (default: the model's, when ``model`` is given); a
+            mismatch says which ``.to(...)`` to call.
+    """
+    if not isinstance(x, torch.Tensor):
+        kind = type(x).__name__
+        extra = "; convert it with torch.as_tensor(x, dtype=torch.float32)" if kind in ("ndarray", "list", "tuple") else ""
+        raise TypeError(f"{name} must be a torch.Tensor, got {kind}{extra}")
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} axes, got shape {tuple(x.shape)}")
+    if shape is not None:
+        if x.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, x.shape)):
+            want = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
+    if nonempty and x.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
+    want_device = torch.device(device) if device is not None else (model_device(model) if model is not None else None)
+    if want_device is None and x.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device, which holds no values; call {name}.to('cpu') on real data")
+    if want_device is not None and x.device.type != want_device.type:
+        whose = "the model is" if model is not None else "expected"
+        raise ValueError(f"{name} is on {x.device} but {whose} on {want_device}; "
+                         f"call {name}.to({str(want_device)!r}) (or move the model)")
+    want = model_dtype(model) if model is not None else dtype
+    if want is not None and x.dtype != want:
+        if x.is_floating_point() or x.dtype in (torch.int64, torch.int32, torch.uint8, torch.bool):
+            whose = "the model is" if model is not None else "expected"
+            fix = "call model.double() or x.float()" if want == torch.float32 else f"call x.to({want})"
+            raise TypeError(f"{name} is {str(x.dtype).replace('torch.', '')} but {whose} "
+                            f"{str(want).replace('torch.', '')}; {fix.replace('x.', name + '.')}")
+    if x.is_floating_point() and x.numel():
+        if finite and not bool(torch.isfinite(x).all()):
+            raise ValueError(f"{name} must hold finite values, but it contains NaN or infinity")
+        if low is not None or high is not None:
+            lo, hi = float(x.detach().min()), float(x.detach().max())
+            if (low is not None and lo < low) or (high is not None and hi > high):
+                rng = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+                raise ValueError(f"{name} must hold values in {rng}, got values in [{lo:.4g}, {hi:.4g}]"
+                                 + (f"; {hint}" if hint else ""))
+    return x
