@@ -7,28 +7,31 @@ The game is
 
 Discriminators return *logits* ``a`` with ``D = sigmoid(a)``, so every loss is a softplus of
 logits (``log D = -softplus(-a)``, ``log(1 - D) = -softplus(a)``) and never takes the log of a
-saturated probability.
+saturated probability. The two networks are ``g_net`` and ``d_net``; ``generator`` always means
+a ``torch.Generator`` (the random numbers).
 
-- :func:`d_loss`, :func:`g_loss` (``"minimax"`` or ``"nonsaturating"``) and :func:`train_gan`,
-  k discriminator steps per generator step.
+- :func:`d_loss`, :func:`g_loss` (``"minimax"`` or ``"nonsaturating"``), :func:`fit_gan` (k
+  discriminator steps per generator step) and :func:`fit_discriminator` (the inner maximization).
 - :func:`optimal_discriminator`, :func:`value`, :func:`jsd`: D* = p_data / (p_data + p_g),
   V(D, G) and JSD by numerical integration on a 1-D grid, so that
   V(D*, G) = -log 4 + 2 JSD(p_data || p_g) can be checked.
-- :func:`mode_coverage`: modes captured and the share of high-quality samples on a 2-D mixture.
-- :func:`trajectory_1d`: snapshots of p_g and D on a grid while a 1-D GAN trains (the widget's frames).
+- :class:`GAN`: an MLP generator and a (packed) MLP discriminator in one module.
+- The games of notebook 09 that use these pieces, the 1-D replay of Fig. 1 and the ring of eight
+  Gaussians with its mode-coverage score, are in :mod:`lecturekit.gan_toys`.
+
+The thresholds that notebook 09 checks are constants here, so that the notebook and the tests that
+show an untrained model failing them share one number.
 
 References:
     Goodfellow et al. (2014). Generative adversarial nets. NeurIPS.
-    Lin et al. (2018). PacGAN: the power of two samples in generative adversarial networks. NeurIPS.
-    Srivastava et al. (2017). VEEGAN (the 2-D ring benchmark and its high-quality criterion).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
@@ -36,35 +39,63 @@ from torch import nn
 
 from .nn import mlp
 from .train import History, check_num_steps, fit, run_steps
-from .utils import check_choice, check_generator, check_positive_float, check_positive_int, check_probability
+from .utils import (check_choice, check_generator, check_nonnegative_int, check_positive_float, check_positive_int,
+                    check_probability, check_tensor, randn)
 
 __all__ = [
-    "LOSSES", "d_loss", "g_loss", "MLPGenerator", "MLPDiscriminator", "AffineGenerator",
-    "fit_gan", "GAN", "train_ring", "trajectory_discriminator", "train_discriminator", "optimal_discriminator", "value", "jsd",
-    "trapezoid", "gaussian_density", "mode_coverage", "trajectory_1d",
+    "LOSSES", "D_STAR_TOL", "IDENTITY_TOL",
+    "d_loss", "g_loss", "MLPGenerator", "MLPDiscriminator", "AffineGenerator", "GAN",
+    "fit_gan", "fit_discriminator", "gaussian_density", "optimal_discriminator", "trapezoid", "value", "jsd",
 ]
 
 LOSSES = ("minimax", "nonsaturating")
+
+#: A discriminator trained against a fixed G must lie within this of D* on the grid (max |D - D*|).
+D_STAR_TOL = 0.03
+#: |V(D, G) - (-log 4 + 2 JSD)| at most this: holds for D = D*, fails for any other D.
+IDENTITY_TOL = 0.01
 
 
 # --------------------------------------------------------------------------- losses on logits
 
 
+def _check_logits(name: str, a) -> torch.Tensor:
+    a = check_tensor(name, a)
+    if not a.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor of logits, got dtype {a.dtype}")
+    return a
+
+
 def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """-V for the discriminator: -E[log D(x)] - E[log(1 - D(G(z)))] = E[softplus(-a_real)] + E[softplus(a_fake)]."""
+    return _d_loss(_check_logits("real_logits", real_logits), _check_logits("fake_logits", fake_logits))
+
+
+def _d_loss(real_logits, fake_logits):  # unchecked: the training loops call it at every step
     return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
 
 def g_loss(fake_logits: torch.Tensor, *, loss: str = "nonsaturating") -> torch.Tensor:
     """The generator's loss: minimax E[log(1 - D(G(z)))] = -E[softplus(a)], or the non-saturating
     -E[log D(G(z))] = E[softplus(-a)] (same fixed point, strong gradients when D rejects G's samples)."""
-    check_choice("loss", loss, LOSSES)
-    if loss == "minimax":
-        return -F.softplus(fake_logits).mean()
-    return F.softplus(-fake_logits).mean()
+    return _g_loss(_check_logits("fake_logits", fake_logits), check_choice("loss", loss, LOSSES))
+
+
+def _g_loss(fake_logits, loss):
+    return -F.softplus(fake_logits).mean() if loss == "minimax" else F.softplus(-fake_logits).mean()
 
 
 # --------------------------------------------------------------------------- models
+
+
+def _check_n(n) -> int:
+    return check_positive_int("n", n)
+
+
+def _check_real(name: str, v) -> float:
+    if not isinstance(v, Real) or isinstance(v, bool) or not math.isfinite(v):
+        raise TypeError(f"{name} must be a finite number, got {v!r}")
+    return float(v)
 
 
 class MLPGenerator(nn.Module):
@@ -73,17 +104,18 @@ class MLPGenerator(nn.Module):
     def __init__(self, *, latent_dim: int = 16, data_dim: int = 2, hidden_dim: int = 256, num_layers: int = 3):
         super().__init__()
         self.latent_dim = check_positive_int("latent_dim", latent_dim)
-        check_positive_int("data_dim", data_dim)
+        self.data_dim = check_positive_int("data_dim", data_dim)
         check_positive_int("hidden_dim", hidden_dim)
         check_positive_int("num_layers", num_layers)
         self.net = mlp([latent_dim] + [hidden_dim] * num_layers + [data_dim])
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
+        return self.net(check_tensor("z", z, shape=(None, self.latent_dim), model=self, finite=False))
 
     def sample_z(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        device = next(self.parameters()).device
-        return torch.randn(n, self.latent_dim, generator=generator).to(device)
+        """n latent codes z ~ N(0, I), on the generator network's device."""
+        p = next(self.parameters())
+        return randn((_check_n(n), self.latent_dim), generator=generator, device=p.device, dtype=p.dtype)
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
         return self(self.sample_z(n, generator=generator))
@@ -91,18 +123,20 @@ class MLPGenerator(nn.Module):
 
 class MLPDiscriminator(nn.Module):
     """Logits a(x) with D(x) = sigmoid(a(x)); with ``pack`` > 1 it judges ``pack`` samples at once
-    (PacGAN: a batch of n becomes n / pack rows of pack·data_dim inputs, which exposes a generator
-    that puts too many samples in one mode)."""
+    (PacGAN, Lin et al. 2018: a batch of n becomes n / pack rows of pack·data_dim inputs, which
+    exposes a generator that puts too many samples in one mode)."""
 
     def __init__(self, *, data_dim: int = 2, hidden_dim: int = 256, num_layers: int = 3, pack: int = 1,
                  activation: str = "leaky_relu"):
         super().__init__()
         self.pack = check_positive_int("pack", pack)
-        check_positive_int("data_dim", data_dim)
+        self.data_dim = check_positive_int("data_dim", data_dim)
+        check_positive_int("num_layers", num_layers)
         self.net = mlp([data_dim * pack] + [check_positive_int("hidden_dim", hidden_dim)] * num_layers + [1],
                        activation=activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = check_tensor("x", x, shape=(None, self.data_dim), model=self, finite=False)
         if self.pack > 1:
             if x.shape[0] % self.pack:
                 raise ValueError(f"the batch size must be a multiple of pack={self.pack}, got {x.shape[0]} samples")
@@ -117,14 +151,14 @@ class AffineGenerator(nn.Module):
 
     def __init__(self, *, mu: float = -2.0, scale: float = 0.5):
         super().__init__()
-        self.mu = nn.Parameter(torch.tensor(float(mu)))
+        self.mu = nn.Parameter(torch.tensor(_check_real("mu", mu)))
         self.log_scale = nn.Parameter(torch.tensor(math.log(check_positive_float("scale", scale))))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.mu + self.log_scale.exp() * z
+        return self.mu + self.log_scale.exp() * check_tensor("z", z, model=self, finite=False)
 
     def sample_z(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        return torch.randn(n, 1, generator=generator).to(self.mu.device)
+        return randn((_check_n(n), 1), generator=generator, device=self.mu.device, dtype=self.mu.dtype)
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
         return self(self.sample_z(n, generator=generator))
@@ -134,12 +168,80 @@ class AffineGenerator(nn.Module):
         return gaussian_density(x, self.mu, self.log_scale.exp())
 
 
+class GAN(nn.Module):
+    """An :class:`MLPGenerator` (``g_net``) and an :class:`MLPDiscriminator` (``d_net``) in one
+    module, so that one checkpoint holds both players.
+
+    By default the discriminator judges samples in pairs (``pack=2``, PacGAN): a generator that
+    crowds one mode makes pairs that look alike, which D can tell from pairs of real samples. It
+    costs nothing per step (D sees half as many rows, each twice as wide). The defaults are the
+    ring GAN of notebook 09 (:func:`lecturekit.gan_toys.fit_ring` has its training recipe).
+    """
+
+    def __init__(self, *, latent_dim: int = 2, data_dim: int = 2, hidden_dim: int = 128, num_layers: int = 3,
+                 pack: int = 2):
+        super().__init__()
+        self.g_net = MLPGenerator(latent_dim=latent_dim, data_dim=data_dim, hidden_dim=hidden_dim,
+                                  num_layers=num_layers)
+        self.d_net = MLPDiscriminator(data_dim=data_dim, hidden_dim=hidden_dim, num_layers=num_layers, pack=pack)
+
+    def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n samples x = G(z)."""
+        return self.g_net.sample(n, generator=generator)
+
+
 # --------------------------------------------------------------------------- training
 
 
-def _check_training(k, loss, lr, num_steps, batch_size):
-    return (check_positive_int("k", k), check_choice("loss", loss, LOSSES), check_positive_float("lr", lr),
-            check_num_steps("num_steps", num_steps), check_positive_int("batch_size", batch_size))
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run the block on one CPU thread, then restore the thread count.
+
+    The toy games train networks of a few thousand weights on (N, 1) or (N, 2) tensors: far below
+    the size where torch's threads pay off, and on a busy machine every op split across two threads
+    waits for a descheduled one (a 1,000-step ring run took minutes instead of seconds at a load of
+    20). One thread also makes a notebook's run the same computation as the benchmark's.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _check_net(name: str, net, *, sampler: bool = False) -> nn.Module:
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(net).__name__}")
+    if sampler and not callable(getattr(net, "sample", None)):
+        raise TypeError(f"{name} must have a sample(n, generator=) method (e.g. MLPGenerator), "
+                        f"{type(net).__name__} has none")
+    return net
+
+
+def _check_sampler(name: str, fn, batch_size: int, net: nn.Module) -> Callable[[int], torch.Tensor]:
+    """``fn`` callable; its first batch is checked once (a tensor of batch_size rows, the model's dtype)."""
+    if not callable(fn):
+        raise TypeError(f"{name} must be a function n -> (n, ...) tensor, got {type(fn).__name__}")
+    first = []
+
+    def checked(n):
+        x = fn(n)
+        if not first:
+            check_tensor(f"{name}({n})", x, model=net)
+            if x.ndim < 1 or x.shape[0] != n:
+                raise ValueError(f"{name}(n) must return n samples along the first axis, got shape "
+                                 f"{tuple(x.shape)} for n = {n}")
+            first.append(True)
+        return x
+    return checked
+
+
+def _check_betas(betas) -> tuple[float, float]:
+    if (not isinstance(betas, (tuple, list)) or len(betas) != 2
+            or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)):
+        raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+    return float(betas[0]), float(betas[1])
 
 
 def fit_gan(g_net: nn.Module, d_net: nn.Module, sample_data: Callable[[int], torch.Tensor], *, num_steps: int,
@@ -147,7 +249,7 @@ def fit_gan(g_net: nn.Module, d_net: nn.Module, sample_data: Callable[[int], tor
             betas: tuple[float, float] = (0.5, 0.999), batch_size: int = 256, decay_from: float = 1.0,
             snapshot_every: int = 0, snapshot: Callable[[], object] | None = None,
             generator: torch.Generator | None = None, g_params=None, desc: str = "GAN",
-            progress: bool | None = None) -> History:
+            progress: bool | None = None, r1: float = 0.0) -> History:
     """Alternate k steps of ascent on V for D with one step of descent for G (Algorithm 1 of
     Goodfellow et al., 2014), with Adam on both players, through the shared loop
     (:func:`lecturekit.train.run_steps`: progress bar, a NaN check naming the step).
@@ -163,18 +265,32 @@ def fit_gan(g_net: nn.Module, d_net: nn.Module, sample_data: Callable[[int], tor
         decay_from: from this fraction of ``num_steps`` on, both learning rates decay linearly to
             zero (1.0: no decay). The last phase then sharpens the modes.
         snapshot_every, snapshot: call ``snapshot()`` under ``no_grad`` at step 0 and every
-            ``snapshot_every`` generator steps; the results land in ``history.info["snapshots"]``.
+            ``snapshot_every`` generator steps; the results land in ``history.info["snapshots"]``
+            as ``(step, result)`` pairs.
         generator: the ``torch.Generator`` for the noise z.
         g_params: what the generator's optimizer updates (default: ``g_net.parameters()``).
+        r1: the weight γ of the R1 penalty (γ/2) E||∇_x a(x)||² on real data added to D's loss
+            (Mescheder et al., 2018); 0 turns it off. It keeps D smooth where the data are, so
+            G is not thrown around near the end of training.
 
     Returns:
         A :class:`~lecturekit.train.History` whose ``loss`` is the generator's loss and whose
         ``series`` holds ``d_loss`` and ``g_loss`` per generator step.
     """
-    k, loss, lr, num_steps, batch_size = _check_training(k, loss, lr, num_steps, batch_size)
+    g_net, d_net = _check_net("g_net", g_net, sampler=True), _check_net("d_net", d_net)
+    k, loss, lr = check_positive_int("k", k), check_choice("loss", loss, LOSSES), check_positive_float("lr", lr)
+    num_steps, batch_size = check_num_steps("num_steps", num_steps), check_positive_int("batch_size", batch_size)
     d_lr = lr if d_lr is None else check_positive_float("d_lr", d_lr)
     decay_from = check_probability("decay_from", decay_from, open_interval=False)
+    betas = _check_betas(betas)
+    r1 = check_positive_float("r1", r1, allow_zero=True)
+    snapshot_every = check_nonnegative_int("snapshot_every", snapshot_every)
+    if snapshot is not None and not callable(snapshot):
+        raise TypeError(f"snapshot must be a function of no arguments, got {type(snapshot).__name__}")
+    if snapshot_every and snapshot is None:
+        raise ValueError(f"snapshot_every={snapshot_every} needs a snapshot function to call")
     check_generator(generator)
+    sample_data = _check_sampler("sample_data", sample_data, batch_size, d_net)
     opt_d = torch.optim.Adam(d_net.parameters(), lr=d_lr, betas=betas)
     opt_g = torch.optim.Adam(g_net.parameters() if g_params is None else g_params, lr=lr, betas=betas)
     start_decay = int(decay_from * num_steps)
@@ -193,21 +309,29 @@ def fit_gan(g_net: nn.Module, d_net: nn.Module, sample_data: Callable[[int], tor
         for _ in range(k):
             with torch.no_grad():
                 fake = g_net.sample(batch_size, generator=generator)
-            ld = d_loss(d_net(sample_data(batch_size)), d_net(fake))
+            real = sample_data(batch_size)
+            if r1:
+                real = real.detach().requires_grad_(True)
+            real_logits = d_net(real)
+            ld = _d_loss(real_logits, d_net(fake))
             opt_d.zero_grad(set_to_none=True)
-            ld.backward()
+            if r1:
+                (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+                (ld + 0.5 * r1 * grad.pow(2).sum() / real_logits.shape[0]).backward()  # per row of D's input
+            else:
+                ld.backward()
             opt_d.step()
-        lg = g_loss(d_net(g_net.sample(batch_size, generator=generator)), loss=loss)
+        lg = _g_loss(d_net(g_net.sample(batch_size, generator=generator)), loss)
         opt_g.zero_grad(set_to_none=True)
         lg.backward()
         opt_g.step()
         for s in sched:
             s.step()
-        if snapshot_every and snapshot is not None and i % snapshot_every == 0:
+        if snapshot_every and i % snapshot_every == 0:
             take_snapshot(i)
         return {"g_loss": lg, "d_loss": ld}
 
-    if snapshot_every and snapshot is not None:
+    if snapshot_every:
         take_snapshot(0)
     history = run_steps(step, num_steps, desc=desc, progress=progress)
     if snapshots:
@@ -215,43 +339,89 @@ def fit_gan(g_net: nn.Module, d_net: nn.Module, sample_data: Callable[[int], tor
     return history
 
 
-def train_discriminator(discriminator: nn.Module, sample_data: Callable[[int], torch.Tensor],
-                        sample_g: Callable[[int], torch.Tensor], num_steps: int, *, lr: float = 1e-2,
-                        batch_size: int = 512):
-    """The inner maximization for a fixed generator: num_steps of Adam descent on :func:`d_loss`.
+def fit_discriminator(d_net: nn.Module, g_net: nn.Module, sample_data: Callable[[int], torch.Tensor], *,
+                      num_steps: int, lr: float = 1e-2, batch_size: int = 512,
+                      generator: torch.Generator | None = None, progress: bool | None = None) -> History:
+    """The inner maximization for a fixed generator: ``num_steps`` of Adam descent on :func:`d_loss`
+    (ascent on V), the learning rate annealed to zero on a cosine, on one CPU thread (small networks).
 
-    Returns the :class:`~lecturekit.train.History` of :func:`~lecturekit.train.fit`.
+    Args:
+        d_net: the discriminator to train (logits).
+        g_net: the fixed generator; its samples are drawn with ``generator`` and it is not updated.
+        sample_data: ``sample_data(n)`` returns n data samples.
+
+    Returns:
+        The :class:`~lecturekit.train.History` of :func:`~lecturekit.train.fit`.
     """
-    lr = check_positive_float("lr", lr)
+    d_net, g_net = _check_net("d_net", d_net), _check_net("g_net", g_net, sampler=True)
+    num_steps, lr = check_num_steps("num_steps", num_steps), check_positive_float("lr", lr)
     batch_size = check_positive_int("batch_size", batch_size)
-    opt = torch.optim.Adam(discriminator.parameters(), lr=lr)
+    check_generator(generator)
+    sample_data = _check_sampler("sample_data", sample_data, batch_size, d_net)
+    opt = torch.optim.Adam(d_net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=num_steps)
 
     def batch():
         with torch.no_grad():
-            return sample_data(batch_size), sample_g(batch_size)
+            return sample_data(batch_size), g_net.sample(batch_size, generator=generator)
 
-    return fit(lambda real, fake: d_loss(discriminator(real), discriminator(fake)), opt, batch, num_steps,
-               model=discriminator, scheduler=sched, desc="discriminator")
+    with _one_thread():
+        return fit(lambda real, fake: _d_loss(d_net(real), d_net(fake)), opt, batch, num_steps,
+                   model=d_net, scheduler=sched, desc="discriminator", progress=progress)
 
 
 # --------------------------------------------------------------------------- 1-D theory
 
 
+def _check_number(name: str, v):
+    """A finite real number (returned as a float) or a tensor (checked finite, returned as is)."""
+    if isinstance(v, torch.Tensor):
+        return check_tensor(name, v)
+    return _check_real(name, v)
+
+
 def gaussian_density(x: torch.Tensor, mu, sigma) -> torch.Tensor:
-    """N(x | mu, sigma^2)."""
+    """N(x | mu, sigma^2), elementwise (a closed form; the tests compare it with ``torch.distributions.Normal``)."""
+    x = check_tensor("x", x, finite=False)
+    mu, sigma = _check_number("mu", mu), _check_number("sigma", sigma)
+    if not bool(torch.as_tensor(sigma > 0).all()):
+        raise ValueError(f"sigma must be positive, got {sigma!r}")
     return torch.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+
+
+def _check_densities(**named: torch.Tensor) -> list[torch.Tensor]:
+    out, shape = [], None
+    for name, t in named.items():
+        t = check_tensor(name, t, low=0.0)
+        if not t.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
+        if shape is not None and t.shape != shape:
+            raise ValueError(f"{name} must have the shape of {next(iter(named))} {tuple(shape)}, got {tuple(t.shape)}")
+        shape = t.shape
+        out.append(t)
+    return out
+
+
+def _check_grid(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    x = check_tensor("x", x, ndim=1)
+    if x.shape != like.shape:
+        raise ValueError(f"x must be the 1-D grid the densities are given on, {tuple(like.shape)}, got {tuple(x.shape)}")
+    if x.numel() < 2 or not bool((x[1:] > x[:-1]).all()):
+        raise ValueError("x must be an increasing grid of at least two points")
+    return x
 
 
 def optimal_discriminator(p_data: torch.Tensor, p_g: torch.Tensor) -> torch.Tensor:
     """D*(x) = p_data(x) / (p_data(x) + p_g(x)), set to 1/2 where both densities vanish."""
+    p_data, p_g = _check_densities(p_data=p_data, p_g=p_g)
     total = p_data + p_g
     return torch.where(total > 0, p_data / total.clamp_min(torch.finfo(total.dtype).tiny), torch.full_like(total, 0.5))
 
 
 def trapezoid(f: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """∫ f(x) dx by the trapezoidal rule on the grid x."""
-    return torch.trapezoid(f, x)
+    f = check_tensor("f", f, ndim=1)
+    return torch.trapezoid(f, _check_grid(x, f))
 
 
 def value(d: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -260,166 +430,21 @@ def value(d: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor, x: torch.Ten
     D is clipped to [tiny, 1 - eps] so that a D rounded to exactly 1 where p_g is tiny but nonzero
     costs p_g log eps (negligible), not -inf.
     """
+    p_data, p_g = _check_densities(p_data=p_data, p_g=p_g)
+    d = check_tensor("d", d, shape=tuple(p_data.shape), low=0.0, high=1.0,
+                     hint="d is a probability D(x) = sigmoid(logit), not a logit")
+    _check_grid(x, p_data)
     info = torch.finfo(d.dtype)
     d = d.clamp(info.tiny, 1 - info.eps)
-    return trapezoid(torch.special.xlogy(p_data, d) + torch.special.xlogy(p_g, 1 - d), x)
+    return torch.trapezoid(torch.special.xlogy(p_data, d) + torch.special.xlogy(p_g, 1 - d), x)
 
 
 def jsd(p_data: torch.Tensor, p_g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """JSD(p_data ‖ p_g) = ½ KL(p_data ‖ m) + ½ KL(p_g ‖ m), m = (p_data + p_g) / 2, on the grid x."""
+    p_data, p_g = _check_densities(p_data=p_data, p_g=p_g)
+    _check_grid(x, p_data)
     # KL(p || m) integrates p log(2p / (p_data + p_g)); the ratio stays in [0, 2] even where the
     # densities underflow, where log p - log m would not.
     total = (p_data + p_g).clamp_min(torch.finfo(p_data.dtype).tiny)
-    kl = lambda p: trapezoid(torch.special.xlogy(p, 2 * p / total), x)  # noqa: E731
+    kl = lambda p: torch.trapezoid(torch.special.xlogy(p, 2 * p / total), x)  # noqa: E731
     return 0.5 * kl(p_data) + 0.5 * kl(p_g)
-
-
-def trajectory_discriminator(*, hidden_dim: int = 32, **unused) -> MLPDiscriminator:
-    """The 1-D discriminator of :func:`trajectory_1d` (extra keyword arguments are ignored, so the
-    trajectory's whole config can build it)."""
-    return MLPDiscriminator(data_dim=1, hidden_dim=hidden_dim, num_layers=2)
-
-
-def trajectory_1d(*, k: int = 1, loss: str = "nonsaturating", num_steps: int = 400, snapshot_every: int = 10,
-                  data_mu: float = 1.5, data_sigma: float = 0.5, g_mu: float = -1.5, g_scale: float = 0.5,
-                  lr: float = 2e-2, d_lr: float = 2e-2, hidden_dim: int = 32, batch_size: int = 256,
-                  grid: torch.Tensor | None = None, seed: int = 0,
-                  discriminator: nn.Module | None = None) -> tuple[nn.Module, dict]:
-    """Train an :class:`AffineGenerator` against an MLP discriminator on p_data = N(data_mu, data_sigma²)
-    and record p_g, D and D* on a grid (the frames of Goodfellow et al., 2014, Fig. 1).
-
-    Args:
-        discriminator: the 1-D discriminator to train (default: :func:`trajectory_discriminator`).
-
-    Returns:
-        ``(discriminator, frames)`` with frames a JSON-able dict: ``x``, ``p_data``, and per snapshot
-        ``step``, ``p_g``, ``d``, ``d_star``, ``jsd``, ``mu``, ``scale``.
-    """
-    check_positive_float("data_sigma", data_sigma)
-    check_positive_int("snapshot_every", snapshot_every)
-    torch.manual_seed(seed)
-    gen = AffineGenerator(mu=g_mu, scale=g_scale)
-    disc = trajectory_discriminator(hidden_dim=hidden_dim) if discriminator is None else discriminator
-    x = torch.linspace(-4, 4, 161) if grid is None else grid
-    p_data = gaussian_density(x, data_mu, data_sigma)
-    rng = torch.Generator().manual_seed(seed)
-
-    def sample_data(n):
-        return data_mu + data_sigma * torch.randn(n, 1, generator=rng)
-
-    def snap():
-        p_g = gen.density(x)
-        return {"p_g": p_g.tolist(), "d": torch.sigmoid(disc(x[:, None])).tolist(),
-                "d_star": optimal_discriminator(p_data, p_g).tolist(), "jsd": float(jsd(p_data, p_g, x)),
-                "mu": float(gen.mu), "scale": float(gen.log_scale.exp())}
-
-    hist = train_gan(gen, disc, sample_data, num_steps, k=k, loss=loss, lr=lr, d_lr=d_lr, batch_size=batch_size,
-                     snapshot_every=snapshot_every, snapshot=snap, generator_rng=rng)
-    frames = {"x": x.tolist(), "p_data": p_data.tolist(), "step": [s for s, _ in hist.snapshots],
-              **{key: [f[key] for _, f in hist.snapshots] for key in ("p_g", "d", "d_star", "jsd", "mu", "scale")}}
-    return disc, frames
-
-
-# --------------------------------------------------------------------------- 2-D mode coverage
-
-
-def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, *, std: float = 0.02, num_std: float = 3.0,
-                  min_share: float = 0.2) -> dict:
-    """Modes captured and the share of high-quality samples on a mixture with equal weights.
-
-    A sample is high quality when it lies within ``num_std`` standard deviations of its nearest
-    centre; a mode is captured when it holds at least ``min_share`` of its fair share
-    (n / num_modes) of high-quality samples (Srivastava et al., 2017).
-
-    Returns:
-        ``{"modes_captured", "hq_fraction", "counts"}`` (counts: high-quality samples per mode).
-    """
-    if samples.ndim != 2 or samples.shape[1] != centres.shape[1]:
-        raise ValueError(f"samples must have shape (N, {centres.shape[1]}), got {tuple(samples.shape)}")
-    check_positive_float("std", std)
-    check_positive_float("num_std", num_std)
-    dist = torch.cdist(samples.float(), centres.float().to(samples.device))
-    nearest, which = dist.min(dim=1)
-    hq = nearest <= num_std * std
-    counts = torch.bincount(which[hq], minlength=centres.shape[0])
-    fair = samples.shape[0] / centres.shape[0]
-    return {"modes_captured": int((counts >= min_share * fair).sum()), "hq_fraction": float(hq.float().mean()),
-            "counts": counts.tolist()}
-
-
-class GAN(nn.Module):
-    """A generator and a discriminator in one module, so one checkpoint holds both players.
-
-    By default the discriminator judges samples in pairs (``pack=2``, PacGAN): a generator that
-    crowds one mode makes pairs that look alike, which D can tell from pairs of real samples. It
-    costs nothing per step (D sees half as many rows, each twice as wide); on the ring of eight it
-    took mode coverage from 8/8 on two seeds of three to 8/8 on each of seeds 0 to 4.
-    """
-
-    def __init__(self, *, latent_dim: int = 2, data_dim: int = 2, hidden_dim: int = 128, num_layers: int = 3,
-                 pack: int = 2):
-        super().__init__()
-        self.generator = MLPGenerator(latent_dim=latent_dim, data_dim=data_dim, hidden_dim=hidden_dim,
-                                      num_layers=num_layers)
-        self.discriminator = MLPDiscriminator(data_dim=data_dim, hidden_dim=hidden_dim, num_layers=num_layers,
-                                              pack=pack)
-
-    def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self.generator.sample(n, generator=generator)
-
-
-def train_ring(gan: GAN, *, num_steps: int = 8000, k: int = 1, loss: str = "nonsaturating", lr: float = 1e-3,
-               batch_size: int = 512, decay_from: float = 0.5, std: float = 0.02, seed: int = 0,
-               snapshot_every: int = 0, num_eval: int = 2500) -> dict:
-    """Train ``gan`` on the 8-Gaussian ring (radius 2, ``std``) and score it with :func:`mode_coverage`.
-
-    The defaults (with :class:`GAN`'s: a 2-D latent, three hidden layers of 128 units, a
-    discriminator that judges pairs) captured 8 of 8 modes with 95-98% high-quality samples on
-    each of seeds 0 to 4 in our runs: Adam at lr 1e-3 with betas (0.5, 0.999), batch 512, and a
-    linear decay of the learning rate over the second half, which pulls the samples into the
-    0.02-wide modes.
-
-    Returns:
-        A JSON-able dict: ``modes_captured``, ``hq_fraction``, ``counts``, ``seconds``, the loss
-        histories, and (with ``snapshot_every``) ``snapshots``: (step, 500 samples as lists).
-    """
-    from .data import mode_centres, ring_of_gaussians
-
-    pack = getattr(gan.discriminator, "pack", 1)
-    if check_positive_int("batch_size", batch_size) % pack:
-        raise ValueError(f"batch_size must be a multiple of the discriminator's pack={pack}, got {batch_size}")
-    device = next(gan.parameters()).device
-    rng = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-
-    def sample_data(n):
-        return ring_of_gaussians(n, std=std, generator=rng).to(device)
-
-    snap_rng = torch.Generator().manual_seed(seed + 1)
-    z_fixed = gan.generator.sample_z(500, generator=snap_rng)
-    hist = train_gan(gan.generator, gan.discriminator, sample_data, num_steps, k=k, loss=loss, lr=lr,
-                     batch_size=batch_size, decay_from=decay_from, snapshot_every=snapshot_every,
-                     snapshot=lambda: gan.generator(z_fixed).cpu().tolist(), generator_rng=rng)
-    with torch.no_grad():
-        x = gan.sample(num_eval, generator=torch.Generator().manual_seed(seed + 2)).cpu()
-    cover = mode_coverage(x, mode_centres("ring"), std=std)
-    every = max(1, num_steps // 200)
-    return {**cover, "seconds": hist.seconds, "d_loss": hist.d_loss[::every], "g_loss": hist.g_loss[::every],
-            "snapshots": hist.snapshots}
-
-
-_MODEL_KEYS = ("latent_dim", "data_dim", "hidden_dim", "num_layers", "pack")
-
-
-def ring_model(**config) -> GAN:
-    """A :class:`GAN` from the model keys of a ring config (training keys are ignored)."""
-    return GAN(**{key: v for key, v in config.items() if key in _MODEL_KEYS})
-
-
-def cached_ring(name: str = "gan-ring", **config) -> tuple[GAN, dict]:
-    """:func:`train_ring` on :func:`ring_model`, trained once and cached (see
-    :func:`lecturekit.checkpoint.cached`); the config mixes model and training keywords."""
-    from .checkpoint import cached
-
-    train_kw = {key: v for key, v in config.items() if key not in _MODEL_KEYS}
-    return cached(name, config, ring_model, lambda m: train_ring(m, **train_kw))

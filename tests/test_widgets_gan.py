@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 import torch
 
-from lecturekit import lapgan
 from lecturekit.widgets.gan import latent_interpolation, trajectory_frames, training_player
 
 
@@ -29,12 +28,37 @@ def test_player_picks_frames(frames):
     assert app.play.max == app.controls["frame"].max
 
 
-def test_player_rejects_empty_frames():
-    with pytest.raises(ValueError, match="frames"):
-        training_player({})
+def test_frames_are_cached_per_setting_and_independent_of_the_global_rng(frames, tmp_cache):
+    torch.manual_seed(123)
+    again = trajectory_frames(ks=(1,), losses=("nonsaturating",), num_steps=100, snapshot_every=20)
+    np.testing.assert_allclose(again[(1, "nonsaturating")]["mu"], frames[(1, "nonsaturating")]["mu"])
+    assert len(list(tmp_cache.glob("gan-1d-k1-nonsaturating-*.pt"))) == 1
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: training_player({}), ValueError, "frames must hold at least one trajectory"),
+    (lambda: training_player([1]), TypeError, "frames must be a dict"),
+    (lambda: training_player({(1, "minimax"): {"x": 1}}), ValueError, "frames must map"),
+    (lambda: training_player({(1, "minimax"): 3}), ValueError, "frames must map"),
+    (lambda: trajectory_frames(ks=()), ValueError, "ks must be a non-empty list"),
+    (lambda: trajectory_frames(ks=(0,)), ValueError, "ks must be a positive integer"),
+    (lambda: trajectory_frames(losses=("wasserstein",)), ValueError, "losses must be one of"),
+    (lambda: trajectory_frames(ks=(1,), losses=("minimax",), data_mu=0.0), ValueError, "train must not set data_mu"),
+    (lambda: latent_interpolation(object()), TypeError, "model must be a trained image generator"),
+])
+def test_builders_reject_bad_arguments(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_player_rejects_a_bad_interval(frames):
+    with pytest.raises(ValueError, match="interval_ms must be a positive integer"):
+        training_player(frames, interval_ms=0)
 
 
 def test_latent_interpolation_moves_between_endpoints():
+    from lecturekit import lapgan
+
     model = lapgan.DCGAN(latent_dim=8, channels=4).eval()
     app = latent_interpolation(model, num_images=4)
     assert app.error is None

@@ -1,6 +1,6 @@
 """Widgets for notebooks 09 and 10.
 
-- :func:`training_player`: a 1-D GAN training run replayed frame by frame (Goodfellow et al., 2014,
+- :func:`training_player`: a 1-D GAN training run (:func:`lecturekit.gan_toys.fit_1d`) replayed frame by frame (Goodfellow et al., 2014,
   Fig. 1): p_data, p_g, D and D* on a grid, and JSD(p_data ‖ p_g) against the step. Every
   trajectory (one per k and loss) is trained once and cached, so moving a control only picks a
   stored frame. The Play control is linked to the step slider in the browser (``jslink``), so it
@@ -15,23 +15,29 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
-from .. import gan
-from ..checkpoint import cached
+from .. import gan, gan_toys
+from ..utils import check_choice, check_positive_int, check_tensor, make_generator
 from ..viz import COLORS, to_numpy, tile
 from ._base import FigureApp
 
 __all__ = ["trajectory_frames", "TrainingPlayer", "training_player", "LatentInterpolation", "latent_interpolation"]
 
 
-def trajectory_frames(ks=(1, 2, 3, 4, 5), losses=gan.LOSSES, **config) -> dict:
-    """{(k, loss): frames of :func:`lecturekit.gan.trajectory_1d`}, each trained once and cached."""
+def trajectory_frames(ks=(1, 2, 5), losses=gan.LOSSES, *, model: dict | None = None, **train) -> dict:
+    """{(k, loss): frames of :func:`lecturekit.gan_toys.fit_1d`}, each trained once and cached
+    (:func:`lecturekit.gan_toys.cached_1d`; ``train`` holds the other training keywords and ``seed``)."""
+    if isinstance(ks, (int, str)) or not ks:
+        raise ValueError(f"ks must be a non-empty list of positive integers, got {ks!r}")
+    if isinstance(losses, str) or not losses:
+        raise ValueError(f"losses must be a non-empty list drawn from {gan.LOSSES}, got {losses!r}")
+    for loss in losses:
+        check_choice("losses", loss, gan.LOSSES)
     out = {}
     for k in ks:
+        k = check_positive_int("ks", k)
         for loss in losses:
-            cfg = {**config, "k": int(k), "loss": loss}
-            _, frames = cached(f"gan-1d-k{k}-{loss}", cfg, gan.trajectory_discriminator,
-                               lambda d, cfg=cfg: gan.trajectory_1d(discriminator=d, **cfg)[1])
-            out[(int(k), loss)] = {key: np.asarray(v) for key, v in frames.items()}
+            _, history = gan_toys.cached_1d(f"gan-1d-k{k}-{loss}", model=model, train={**train, "k": k, "loss": loss})
+            out[(k, loss)] = {key: np.asarray(v) for key, v in history.info["frames"].items()}
     return out
 
 
@@ -39,8 +45,15 @@ class TrainingPlayer(FigureApp):
     figsize = (9.0, 3.4)
 
     def __init__(self, frames: dict, *, interval_ms: int = 120):
+        if not isinstance(frames, dict):
+            raise TypeError(f"frames must be a dict {{(k, loss): frames}} from trajectory_frames, got {type(frames).__name__}")
         if not frames:
             raise ValueError("frames must hold at least one trajectory")
+        missing = [key for key in frames if not (isinstance(key, tuple) and len(key) == 2 and isinstance(frames[key], dict)
+                                                 and {"x", "p_data", "step", "p_g", "d", "d_star", "jsd"} <= set(frames[key]))]
+        if missing:
+            raise ValueError(f"frames must map (k, loss) to the frames of trajectory_frames, got a bad entry at {missing[0]!r}")
+        interval_ms = check_positive_int("interval_ms", interval_ms)
         self.frames = frames
         ks = sorted({k for k, _ in frames})
         losses = sorted({loss for _, loss in frames}, key=list(gan.LOSSES).index)
