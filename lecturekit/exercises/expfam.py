@@ -44,7 +44,7 @@ def legendre_cases(values=(("Bernoulli", 0.3), ("Bernoulli", 0.9), ("Bernoulli",
 _ANSWERS = ("lecturekit.expfam:*.mean", "lecturekit.expfam:*._mean", "lecturekit.expfam:*.theta_from_mean",
             "lecturekit.expfam:*._theta", "lecturekit.expfam:*.conjugate", "lecturekit.expfam:*._conjugate",
             "lecturekit.expfam:*.entropy", "lecturekit.expfam:*._entropy", "lecturekit.expfam:mean_autograd",
-            "lecturekit.expfam:conjugate", "lecturekit.expfam:_newton_maximize",
+            "lecturekit.expfam:conjugate", "lecturekit.expfam.duality:_newton_maximize",
             "lecturekit.expfam:variational_log_partition")
 
 register(Exercise("2.1", "Bernoulli log-partition and mean map", "bernoulli_log_partition_and_mean",
