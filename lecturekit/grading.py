@@ -49,6 +49,7 @@ from . import homework
 from .homework import ANSWERS, BEGIN, END, Verdict
 from .exercises.isolation import Run, package_dir, run_sandboxed, sandbox_mode
 from .nbtools import NOTEBOOKS, ROOT
+from .utils import seeded
 
 __all__ = ["build_student", "build_all", "check_cells", "grade", "GradeResult", "score_table", "write_csv",
            "load_solutions", "answer_key", "refresh_answers", "verify", "check_seconds", "SOLUTIONS"]
@@ -168,8 +169,7 @@ def load_solutions(directory: str | os.PathLike = SOLUTIONS) -> dict[str, tuple]
 
 
 def _seeded(builder):
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
+    with seeded(0):
         return builder()
 
 

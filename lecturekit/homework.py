@@ -26,6 +26,8 @@ from pathlib import Path
 
 import torch
 
+from .utils import seeded
+
 __all__ = ["Exercise", "Verdict", "EXERCISES", "register", "check", "run_case", "compare", "flatten",
            "fingerprint", "exercises_of", "BEGIN", "END", "ANSWERS"]
 
@@ -171,8 +173,7 @@ def run_case(fn: Callable, args: tuple, seed: int) -> dict[str, torch.Tensor] | 
     """Call ``fn(*args)`` on a copy of ``args`` with the global RNG seeded; the flattened result,
     or a one-line reason (``not attempted``, ``raised …``, ``returned …``)."""
     try:
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
+        with seeded(seed):
             result = fn(*clone(args))
         return flatten(result)
     except NotImplementedError:
@@ -222,8 +223,7 @@ def fingerprint(value) -> str:
 
 def public_cases(ex: Exercise) -> list[tuple[str, tuple]]:
     """The exercise's public cases, built with the global RNG forked and seeded 0."""
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
+    with seeded(0):
         return ex.cases()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..homework import Exercise, register
+from ..utils import make_generator
 
 SETTINGS = [(4, 2, 10, 1), (16, 2, 40, 25), (6, 3, 100, 100)]
 
@@ -15,7 +16,7 @@ def forward_cases(settings=SETTINGS, seed: int = 800):
 
     out = []
     for i, (n, d, steps, t) in enumerate(settings):
-        g = torch.Generator().manual_seed(seed + i)
+        g = make_generator(seed + i)
         betas = beta_schedule(steps, kind="linear", beta_start=1e-3, beta_end=0.2)
         x0 = torch.randn(n, d, generator=g, dtype=torch.float64)
         noise = torch.randn(n, d, generator=g, dtype=torch.float64)

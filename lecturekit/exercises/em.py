@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..homework import Exercise, register
+from ..utils import make_generator
 
 f64 = torch.float64
 SIZES = [(5, 2, 1), (40, 3, 2), (25, 4, 3), (60, 1, 2)]
@@ -16,7 +17,7 @@ def em_cases(sizes=SIZES, seed: int = 100) -> list[tuple[str, torch.Tensor, obje
 
     out = []
     for i, (n, k, d) in enumerate(sizes):
-        g = torch.Generator().manual_seed(seed + i)
+        g = make_generator(seed + i)
         a = torch.randn(k, d, d, generator=g, dtype=f64)
         theta = MixtureParams(torch.softmax(torch.randn(k, generator=g, dtype=f64), 0),
                               2 * torch.randn(k, d, generator=g, dtype=f64),

@@ -9,13 +9,14 @@ from __future__ import annotations
 import torch
 
 from ..homework import Exercise, register
+from ..utils import make_generator
 
 f64 = torch.float64
 
 
 def bernoulli_cases(seed: int = 200, sizes=(5, 100), scales=(3.0, 20.0), extremes=(-800.0, -50.0, 50.0, 800.0),
                     zero: bool = True):
-    g = torch.Generator().manual_seed(seed)
+    g = make_generator(seed)
     out = [("θ = 0", (torch.zeros(1, dtype=f64),))] if zero else []
     for n, s in zip(sizes, scales):
         out.append((f"{n} values, |θ| < {s:g}", (s * (2 * torch.rand(n, generator=g, dtype=f64) - 1),)))
@@ -24,7 +25,7 @@ def bernoulli_cases(seed: int = 200, sizes=(5, 100), scales=(3.0, 20.0), extreme
 
 
 def categorical_cases(seed: int = 201, shapes=((1, 2, 1.0), (4, 3, 1.0), (10, 5, 3.0), (6, 4, 12.0))):
-    g = torch.Generator().manual_seed(seed)
+    g = make_generator(seed)
     out = []
     for n, k, scale in shapes:
         p = torch.softmax(scale * torch.randn(n, k, generator=g, dtype=f64), dim=-1)

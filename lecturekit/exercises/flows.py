@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..homework import Exercise, register
+from ..utils import make_generator
 
 SIZES = [(5, 2, 1.0), (20, 2, 3.0), (8, 5, 0.5)]
 
@@ -13,7 +14,7 @@ def planar_cases(sizes=SIZES, seed: int = 700):
     """(label, (z, w, u, b)) for each (N, D, scale of w and u)."""
     out = []
     for i, (n, d, scale) in enumerate(sizes):
-        g = torch.Generator().manual_seed(seed + i)
+        g = make_generator(seed + i)
         w = scale * torch.randn(d, generator=g, dtype=torch.float64)
         u = scale * torch.randn(d, generator=g, dtype=torch.float64)
         b = torch.randn((), generator=g, dtype=torch.float64)

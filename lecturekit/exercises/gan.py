@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 
 from ..homework import Exercise, register
+from ..utils import make_generator
 
 GENERATORS = [(0.0, 1.0), (1.5, 0.5), (-2.0, 2.0)]
 
@@ -34,7 +35,7 @@ def pyramid_cases(settings=PYRAMIDS, seed: int = 900):
 
     out = []
     for i, (n, size, levels) in enumerate(settings):
-        g = torch.Generator().manual_seed(seed + i)
+        g = make_generator(seed + i)
         x = torch.rand(n, 1, size, size, generator=g, dtype=torch.float64)
         out.append((f"{n} images {size}x{size}, {levels} levels", (laplacian_pyramid(x, levels=levels),)))
     return out
@@ -43,7 +44,7 @@ def pyramid_cases(settings=PYRAMIDS, seed: int = 900):
 def image_cases(sizes=(8, 16, 24), seed: int = 950, n: int = 2):
     out = []
     for i, size in enumerate(sizes):
-        g = torch.Generator().manual_seed(seed + i)
+        g = make_generator(seed + i)
         out.append((f"{n} images {size}x{size}", (torch.rand(n, 1, size, size, generator=g, dtype=torch.float64),)))
     return out
 
@@ -52,7 +53,7 @@ def pair_cases(shapes=((2, 8), (3, 12), (1, 16)), seed: int = 970):
     """(label, (x, h_fake)): images and stand-in generated residuals of the same shape."""
     out = []
     for i, (n, size) in enumerate(shapes):
-        g = torch.Generator().manual_seed(seed + i)
+        g = make_generator(seed + i)
         x = torch.rand(n, 1, size, size, generator=g, dtype=torch.float64)
         h_fake = 0.2 * torch.randn(n, 1, size, size, generator=g, dtype=torch.float64)
         out.append((f"{n} images {size}x{size}", (x, h_fake)))

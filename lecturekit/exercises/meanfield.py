@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..homework import Exercise, register
+from ..utils import make_generator
 
 f64 = torch.float64
 
@@ -42,7 +43,7 @@ SETTINGS = [("f = z²", 1, 5), ("f = sin(3z) + z₁z_D", 2, 50), ("f = log densi
 
 def gradient_cases(settings=SETTINGS, seed: int = 300):
     """(label, (f, m, log_s, eps)) for each (integrand, D, S)."""
-    g = torch.Generator().manual_seed(seed)
+    g = make_generator(seed)
     out = []
     for name, d, s in settings:
         m = torch.randn(d, generator=g, dtype=f64)

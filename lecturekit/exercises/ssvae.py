@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 
 from ..homework import Exercise, register
+from ..utils import make_generator, seeded
 
 f64 = torch.float64
 LABELLED = [(6, 3, 2, "bernoulli", 5, 1, False), (10, 4, 3, "gaussian", 7, 3, False),
@@ -27,22 +28,22 @@ def labelled_cases(settings=LABELLED, seed: int = 500):
 
     out = []
     for i, (d, k, latent, likelihood, n, s, image) in enumerate(settings):
-        torch.manual_seed(seed + i)  # the callers fork the global RNG around the cases
-        model = M2(x_dim=d, num_classes=k, latent_dim=latent, hidden_dim=16, likelihood=likelihood).double()
-        if model.log_sigma is not None:
-            with torch.no_grad():
-                model.log_sigma.normal_(0.0, 0.3)
-        x = torch.rand(n, d, dtype=f64) if likelihood == "bernoulli" else torch.randn(n, d, dtype=f64)
-        if image:
-            x = x.view(n, 1, 28, 28)
-        y = torch.randint(0, k, (n,))
-        eps = torch.randn(s, n, latent, dtype=f64)
-        out.append((f"{likelihood}, x {tuple(x.shape)}, K={k}, S={s}", (model, x, y, eps)))
+        with seeded(seed + i):  # the weights and the draws of this case
+            model = M2(x_dim=d, num_classes=k, latent_dim=latent, hidden_dim=16, likelihood=likelihood).double()
+            if model.log_sigma is not None:
+                with torch.no_grad():
+                    model.log_sigma.normal_(0.0, 0.3)
+            x = torch.rand(n, d, dtype=f64) if likelihood == "bernoulli" else torch.randn(n, d, dtype=f64)
+            if image:
+                x = x.view(n, 1, 28, 28)
+            y = torch.randint(0, k, (n,))
+            eps = torch.randn(s, n, latent, dtype=f64)
+            out.append((f"{likelihood}, x {tuple(x.shape)}, K={k}, S={s}", (model, x, y, eps)))
     return out
 
 
 def unlabelled_cases(settings=UNLABELLED, seed: int = 510):
-    g = torch.Generator().manual_seed(seed)
+    g = make_generator(seed)
     out = []
     for n, k, sharp in settings:
         bound_y = -100 + 10 * torch.randn(n, k, generator=g, dtype=f64)
@@ -52,7 +53,7 @@ def unlabelled_cases(settings=UNLABELLED, seed: int = 510):
 
 
 def objective_cases(settings=OBJECTIVE, seed: int = 520):
-    g = torch.Generator().manual_seed(seed)
+    g = make_generator(seed)
     out = []
     for n_l, n_u, k, alpha in settings:
         bound_l = -100 + 10 * torch.randn(n_l, generator=g, dtype=f64)

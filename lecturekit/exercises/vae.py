@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from ..homework import Exercise, register
+from ..utils import make_generator, seeded
 
 f64 = torch.float64
 KL_SETTINGS = [("N=1, D=1", (1, 1), 1.0), ("N=5, D=2", (5, 2), 1.0), ("N=20, D=10, wide log σ²", (20, 10), 3.0),
@@ -20,7 +21,7 @@ MODEL_SETTINGS = [("bernoulli", 3, 2, 1), ("bernoulli", 8, 3, 5), ("gaussian", 6
 
 
 def kl_cases(settings=KL_SETTINGS, seed: int = 400):
-    g = torch.Generator().manual_seed(seed)
+    g = make_generator(seed)
     out = []
     for label, shape, scale in settings:
         mu = 2 * torch.randn(shape, generator=g, dtype=f64)
@@ -35,9 +36,9 @@ def model_cases(settings=MODEL_SETTINGS, seed: int = 410):
 
     out = []
     for i, (lik, n, d, s) in enumerate(settings):
-        torch.manual_seed(seed + i)  # the weights (the callers fork the global RNG around the cases)
-        model = VAE(image_shape=(4, 4), hidden_dim=8, latent_dim=d, likelihood=lik).to(f64)
-        g = torch.Generator().manual_seed(seed + 10 + i)
+        with seeded(seed + i):  # the weights
+            model = VAE(image_shape=(4, 4), hidden_dim=8, latent_dim=d, likelihood=lik).to(f64)
+        g = make_generator(seed + 10 + i)
         x = torch.rand(n, 1, 4, 4, generator=g, dtype=f64)
         if lik == "bernoulli":
             x = (x < 0.5).to(f64)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .. import meanfield
-from ..utils import check_float, check_int, check_nonnegative_int
+from ..utils import check_float, check_int, check_nonnegative_int, make_generator
 from ..viz import COLORS, gaussian_ellipse
 from ._base import FigureApp
 
@@ -108,7 +108,7 @@ class GradientVariance(FigureApp):
         self.exact = float(meanfield.exact_gradient(meanfield.square_expectation, self.m, self.log_s)[0][0])
         self.var_curves = {k: v.numpy() for k, v in meanfield.variance_vs_samples(
             _square, self.m, self.log_s, self.SIZES, num_replicates=num_replicates,
-            generator=torch.Generator().manual_seed(seed + 1)).items()}
+            generator=make_generator(seed + 1)).items()}
         size = widgets.SelectionSlider(options=list(self.SIZES), value=10, description="S")
         cv = widgets.Checkbox(value=False, description="control variate (baseline)", indent=False)
         super().__init__({"num_samples": size, "control_variate": cv})
@@ -149,7 +149,7 @@ class GradientVariance(FigureApp):
         return self._cache[num_samples, est]
 
     def _replicates(self, num_samples: int, est: str) -> dict:
-        g = torch.Generator().manual_seed(self.seed)
+        g = make_generator(self.seed)
         sf = meanfield.gradient_replicates(_square, self.m, self.log_s, estimator=est, num_samples=num_samples,
                                            num_replicates=self.num_replicates, generator=g)
         rp = meanfield.gradient_replicates(_square, self.m, self.log_s, estimator="reparam", num_samples=num_samples,
