@@ -32,7 +32,9 @@ import html
 import json
 import time
 import traceback
+import weakref
 from collections import OrderedDict
+from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as widgets
@@ -45,6 +47,16 @@ from .. import projector as _projector
 from ..viz import rgba_png
 
 __all__ = ["FigureApp"]
+
+
+#: every app built in this process, in order (the static site pre-renders their frames)
+_APPS: "weakref.WeakValueDictionary[int, FigureApp]" = weakref.WeakValueDictionary()
+_COUNTER = iter(range(1 << 62))
+
+
+def apps() -> list["FigureApp"]:
+    """The apps built in this process that are still alive, oldest first."""
+    return [app for _, app in sorted(_APPS.items())]
 
 
 @functools.lru_cache(maxsize=16)
@@ -171,6 +183,7 @@ class FigureApp:
         self.last_ms: float = float("nan")
         self.redraws = 0  # how many times update() has run
         self._busy = False
+        self._batch = False  # inside batch(): changes redraw once, at its end
         self._stale = False  # a deferred redraw is due
         self._scheduled = False
         self._animated: list[Artist] = []
@@ -187,6 +200,7 @@ class FigureApp:
             if hasattr(control, "value"):
                 control.observe(self._on_change, names="value")
         self.update()
+        _APPS[next(_COUNTER)] = self
 
     # -- to override -------------------------------------------------------------------------
     def setup(self, fig: Figure) -> None:  # pragma: no cover - abstract
@@ -292,8 +306,20 @@ class FigureApp:
         from_frontend = bool(getattr(owner, "_property_lock", None))  # set while a comm message is applied
         self.request_update(from_frontend=from_frontend)
 
+    @contextmanager
+    def batch(self):
+        """Set several controls (their hooks run as usual) and redraw once, at the end."""
+        self._batch = True
+        try:
+            yield self
+        finally:
+            self._batch = False
+        self.update()
+
     def request_update(self, *, from_frontend: bool = False) -> None:
         """Redraw now, or (a front-end change while redraws are slow) once the queued changes are in."""
+        if self._batch:
+            return
         if from_frontend and self.last_ms > self.slow_ms:
             try:
                 loop = asyncio.get_running_loop()
