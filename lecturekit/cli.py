@@ -133,7 +133,8 @@ def _cmd_site(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"OUT must be a folder, but {args.out!r} is a file")
-    report = site.build(out, args.notebooks or None, timeout=args.timeout, max_frames=args.max_frames)
+    report = site.build(out, args.notebooks or None, timeout=args.timeout, max_frames=args.max_frames,
+                        max_product=args.max_product)
     print(site.summary(report), flush=True)
     return 0
 
@@ -375,6 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive_int, default=1800, help="seconds per cell (default 1800)")
     p.add_argument("--max-frames", type=_positive_int, default=2000,
                    help="most frames pre-rendered per widget (default 2000)")
+    p.add_argument("--max-product", type=_positive_int, default=400,
+                   help="draw every combination of a widget's controls when there are at most this many "
+                   "(default 400); otherwise one control at a time, the others at their defaults")
     p.set_defaults(func=_cmd_site)
     p = sub.add_parser("link", help="print an nbgitpuller link: the hub clones or updates the course "
                        "repository in the student's home and opens the notebook")

@@ -1,0 +1,276 @@
+"""``lecturekit site OUT``: a static course site that needs no kernel and no network.
+
+Each notebook is executed (nbclient, widget state not stored) with one extra cell at its end
+that pre-renders every widget the notebook built (:mod:`lecturekit.site.frames`): every control
+position is drawn by the widget's own code in that kernel, so the site's frame for a value is the
+kernel's frame for that value, byte for byte. The notebook is then exported with nbconvert's
+``lab`` template, each widget output replaced by a static copy (the controls, the frame, a few
+lines of JavaScript that switch frames), with a navigation in lecture order. MathJax 3 is copied
+into ``OUT/_static/mathjax`` from ``deploy/site/node_modules`` (``make site-assets``, pinned by
+``deploy/site/package-lock.json``): every file a page loads lies inside OUT.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from .. import nbtools
+from ..utils import check_positive_int
+from . import assets
+
+__all__ = ["build", "summary", "navigation", "static_widget", "remote_resources", "MATHJAX"]
+
+#: the pinned MathJax installed by ``npm ci --prefix deploy/site``
+MATHJAX = Path(__file__).resolve().parents[2] / "deploy" / "site" / "node_modules" / "mathjax" / "es5"
+#: what the pages use from MathJax's es5 folder (the combined TeX/CHTML file, its fonts, and the
+#: components its menu may load on demand)
+_MATHJAX_PARTS = ("tex-chtml-full.js", "output/chtml", "input", "ui", "a11y", "adaptors", "sre")
+_MARKER = ".lecturekit-site"
+_WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def navigation(entries: list[tuple[str, str]], current: str | None) -> str:
+    """The top bar: a link home and one per lecture, ``entries`` as (page stem, title) in order."""
+    links = ['<a class="lk-home" href="index.html">Course home</a>']
+    for stem, title in entries:
+        here = ' aria-current="page"' if stem == current else ""
+        number = stem.split("_")[0]
+        links.append(f'<a href="{html.escape(stem)}.html"{here} title="{html.escape(title)}">'
+                     f'{html.escape(number)} {html.escape(_short(title))}</a>')
+    return '<nav class="lk-nav" aria-label="Lectures">' + "".join(links) + "</nav>"
+
+
+def _short(title: str, width: int = 28) -> str:
+    title = re.sub(r"^\s*\d+[.:]?\s*", "", title)
+    return title if len(title) <= width else title[: width - 1].rstrip() + "…"
+
+
+def pager(entries: list[tuple[str, str]], current: str) -> str:
+    """Previous / next links at the foot of a page."""
+    stems = [s for s, _ in entries]
+    i = stems.index(current)
+    prev = (f'<a href="{entries[i - 1][0]}.html">← {html.escape(entries[i - 1][1])}</a>' if i > 0 else "<span></span>")
+    nxt = (f'<a href="{entries[i + 1][0]}.html">{html.escape(entries[i + 1][1])} →</a>'
+           if i + 1 < len(entries) else "<span></span>")
+    return f'<nav class="lk-pager" aria-label="Previous and next">{prev}{nxt}</nav>'
+
+
+def static_widget(entry: dict, base: str) -> str:
+    """The static copy of one pre-rendered widget: its movable controls, the default frame, the
+    readout and the frame table (JSON) that ``site.js`` reads. ``base`` is the frames folder URL."""
+    controls = entry["controls"]
+    key = ",".join(str(c["default"]) for c in controls)
+    frame = entry["frames"].get(key)
+    if frame is None:
+        raise ValueError(f"the {entry['app']} widget has no frame at its defaults ({key!r})")
+    rows = []
+    for j, c in enumerate(controls):
+        desc = html.escape(str(c["description"]))
+        label = html.escape(frame["labels"][j])
+        if c["kind"] == "range":
+            field = (f'<input type="range" data-control="{j}" min="0" max="{len(c["values"]) - 1}" step="1" '
+                     f'value="{c["default"]}" aria-label="{desc}">')
+        elif c["kind"] == "checkbox":
+            checked = " checked" if c["default"] == 1 else ""
+            field = f'<input type="checkbox" data-control="{j}"{checked} aria-label="{desc}">'
+        else:
+            options = "".join(f'<option value="{i}"{" selected" if i == c["default"] else ""}>{html.escape(lab)}'
+                              f"</option>" for i, lab in enumerate(c["labels"]))
+            field = f'<select data-control="{j}" aria-label="{desc}">{options}</select>'
+        rows.append(f'<label><span>{desc}</span>{field}<output data-readout="{j}">{label}</output></label>')
+    how = ("every combination of the controls" if entry["mode"] == "product"
+           else "one control at a time, the others at their defaults")
+    note = (f'<p class="lk-note">Pre-rendered without a kernel: {len(entry["frames"])} frames '
+            f"({entry['bytes'] / 2**20:.1f} MB), {how}.</p>")
+    data = {"mode": entry["mode"], "base": base,
+            "controls": [{"default": c["default"], "kind": c["kind"]} for c in controls],
+            "frames": {k: {"sha256": f["sha256"], "readout": f["readout"], "state": f["state"], "labels": f["labels"]}
+                       for k, f in entry["frames"].items()}}
+    payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    img = (f'<img class="lk-image" src="{base}{frame["sha256"][:20]}.png" data-sha256="{frame["sha256"]}" '
+           f'style="width:{entry["width"]};height:{entry["height"]}" alt="{html.escape(entry["app"])} figure">')
+    return (f'<div class="lk-static tex2jax_ignore" data-app="{html.escape(entry["app"])}">'
+            f'<div class="lk-controls">{"".join(rows)}<div class="lk-readout">{frame["readout"]}</div>{note}</div>'
+            f'{img}<script type="application/json" class="lk-data">{payload}</script></div>')
+
+
+_RESOURCE = re.compile(r"<(script|img|link|iframe|source|video|audio)\b[^>]*?\b(src|href)\s*=\s*[\"']([^\"']+)",
+                       re.IGNORECASE)
+
+
+def remote_resources(page: str) -> list[str]:
+    """URLs a page would load from outside the site (scripts, styles, images, frames); links a
+    reader may follow are not loads and are left out."""
+    found = []
+    for _, _, url in _RESOURCE.findall(page):
+        if re.match(r"^([a-z][a-z0-9+.-]*:)?//", url, re.IGNORECASE) and not url.lower().startswith("data:"):
+            found.append(url)
+        elif re.match(r"^(https?|ftp):", url, re.IGNORECASE):
+            found.append(url)
+    return found
+
+
+def _prerender_cell(folder: Path, max_frames: int, max_product: int) -> dict:
+    import nbformat
+
+    source = ("import lecturekit.site.frames as _lk_site_frames\n"
+              f"_lk_site_frames.dump({str(folder)!r}, max_frames={max_frames}, max_product={max_product})")
+    return nbformat.v4.new_code_cell(source)
+
+
+def _replace_widgets(nb, manifest: list[dict], base: str) -> int:
+    """Swap each widget output for the static copies of the apps it holds; returns how many."""
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for out in cell.get("outputs", []):
+            view = out.get("data", {}).get(_WIDGET) if out.get("output_type") in ("display_data", "execute_result") else None
+            if view is None:
+                outputs.append(out)
+                continue
+            found = [e for e in manifest if view.get("model_id") in e["models"]]
+            if found:  # other widget views (a finished progress bar) are dropped: nothing to show
+                count += len(found)
+                outputs.append({"output_type": "display_data", "metadata": {},
+                                "data": {"text/html": "".join(static_widget(e, base) for e in found)}})
+        cell["outputs"] = outputs
+    return count
+
+
+def _copy_mathjax(target: Path) -> None:
+    if not (MATHJAX / "tex-chtml-full.js").is_file():
+        raise FileNotFoundError(f"MathJax is not installed in {MATHJAX.parents[2]}: run `make site-assets` "
+                                "(npm ci --prefix deploy/site)")
+    for part in _MATHJAX_PARTS:
+        src = MATHJAX / part
+        if src.is_dir():
+            shutil.copytree(src, target / part)
+        elif src.is_file():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target / part)
+
+
+def _folder_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _prepare(out: Path) -> None:
+    if out.exists():
+        if not out.is_dir():
+            raise NotADirectoryError(f"OUT must be a folder, but {str(out)!r} is a file")
+        if any(out.iterdir()) and not (out / _MARKER).exists():
+            raise ValueError(f"OUT {str(out)!r} is not empty and holds no lecturekit site: choose an empty "
+                             "or new folder (an old site is replaced, other files are never deleted)")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / _MARKER).write_text("built by lecturekit site; the whole folder is replaced by the next build\n")
+
+
+def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_frames: int = 2000,
+          max_product: int = 400) -> dict:
+    """Build the site in ``out`` from ``notebooks`` (names such as ``01``; default: all, in lecture
+    order) and return the report :func:`summary` prints (seconds, bytes, per notebook and widget)."""
+    from nbconvert import HTMLExporter
+    from jinja2 import DictLoader
+    import nbformat
+
+    start = time.perf_counter()
+    timeout = check_positive_int("timeout", timeout)
+    max_frames = check_positive_int("max_frames", max_frames)
+    max_product = check_positive_int("max_product", max_product)
+    if notebooks is not None and (isinstance(notebooks, str) or not all(isinstance(n, str) for n in notebooks)):
+        raise TypeError(f"notebooks must be a list of names such as ['01'] or None, got {notebooks!r}")
+    scripts = [nbtools.resolve(n) for n in notebooks] if notebooks else nbtools.list_notebooks()
+    scripts = sorted(dict.fromkeys(scripts))
+    out = Path(out)
+    _prepare(out)
+    _copy_mathjax(out / "_static" / "mathjax")
+    (out / "_static" / "site.css").write_text(assets.CSS)
+    (out / "_static" / "site.js").write_text(assets.JS)
+    entries = [(s.stem, nbtools.title_of(s)) for s in scripts]
+    exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"lk_site.html.j2": assets.TEMPLATE})],
+                            template_file="lk_site.html.j2", exclude_anchor_links=False)
+    report = {"out": str(out), "notebooks": []}
+    saved = {k: os.environ.get(k) for k in ("TQDM_DISABLE", "LECTUREKIT_PRESENT")}
+    os.environ["TQDM_DISABLE"] = "1"  # no progress bars in the pages
+    os.environ.pop("LECTUREKIT_PRESENT", None)  # frames at the notebook's own scale
+    try:
+        for script, (stem, title) in zip(scripts, entries):
+            t0 = time.perf_counter()
+            with tempfile.TemporaryDirectory(prefix="lecturekit-site-") as tmp:
+                tmp = Path(tmp)
+                nb = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
+                nb.cells.append(_prerender_cell(tmp / "frames", max_frames, max_product))
+                nbformat.write(nb, tmp / f"{stem}.ipynb")
+                nbtools.execute(tmp / f"{stem}.ipynb", timeout=timeout, cwd=script.parent)
+                nb = nbformat.read(tmp / f"{stem}.ipynb", as_version=4)
+                nb.cells.pop()  # the pre-render cell
+                manifest_path = tmp / "frames" / "manifest.json"
+                manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else []
+                frames = out / "frames" / stem
+                if (tmp / "frames" / "frames").is_dir():
+                    shutil.copytree(tmp / "frames" / "frames", frames)
+            shown = _replace_widgets(nb, manifest, f"frames/{stem}/")
+            nb.metadata.pop("widgets", None)
+            body, _ = exporter.from_notebook_node(nb, resources={
+                "lk_nav": navigation(entries, stem), "lk_footer": pager(entries, stem)})
+            body = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", body, count=1, flags=re.S)
+            remote = remote_resources(body)
+            if remote:
+                raise RuntimeError(f"{stem}: the page would load from outside the site: {remote[:3]}")
+            (out / f"{stem}.html").write_text(body)
+            report["notebooks"].append({
+                "name": stem, "title": title, "seconds": time.perf_counter() - t0,
+                "bytes": len(body.encode()) + (_folder_bytes(frames) if frames.exists() else 0),
+                "widgets_shown": shown,
+                "widgets": [{"app": e["app"], "frames": len(e["frames"]), "mode": e["mode"], "bytes": e["bytes"],
+                             "seconds": e["seconds"], "errors": e["errors"]} for e in manifest]})
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    (out / "index.html").write_text(_index(entries, report))
+    report["seconds"] = time.perf_counter() - start
+    report["bytes"] = _folder_bytes(out)
+    report["mathjax_bytes"] = _folder_bytes(out / "_static" / "mathjax")
+    return report
+
+
+def _index(entries: list[tuple[str, str]], report: dict) -> str:
+    widgets = {n["name"]: len(n["widgets"]) for n in report["notebooks"]}
+    def count(stem: str) -> str:
+        n = widgets.get(stem, 0)
+        return f" <small>({n} interactive figure{'s' if n != 1 else ''})</small>" if n else ""
+
+    items = "".join(f'<li><a href="{s}.html">{html.escape(t)}</a>{count(s)}</li>' for s, t in entries)
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Lecture 16: deep generative models'
+            '</title><meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<link rel="stylesheet" href="_static/site.css"></head><body class="lk-index">'
+            f'{navigation(entries, None)}<main><h1>Deep generative models</h1><p>The lecture notebooks, executed, '
+            'with their interactive figures pre-rendered: the sliders work without Python or a network.</p>'
+            f"<ol>{items}</ol></main></body></html>")
+
+
+def summary(report: dict) -> str:
+    """Build time, size, and MB per widget, one line each."""
+    lines = []
+    for nb in report["notebooks"]:
+        lines.append(f"{nb['name']}: {nb['seconds']:.0f} s, {nb['bytes'] / 2**20:.1f} MB")
+        for w in nb["widgets"]:
+            errors = f", {w['errors']} frames failed" if w["errors"] else ""
+            lines.append(f"  {w['app']}: {w['frames']} frames ({w['mode']}), {w['bytes'] / 2**20:.2f} MB, "
+                         f"{w['seconds']:.1f} s{errors}")
+    lines.append(f"site: {report['out']} ({report['bytes'] / 2**20:.1f} MB, MathJax {report['mathjax_bytes'] / 2**20:.1f} MB) "
+                 f"built in {report['seconds']:.0f} s; open {report['out']}/index.html")
+    return "\n".join(lines)

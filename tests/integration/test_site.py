@@ -1,0 +1,131 @@
+"""The static course site in a real browser, served from a folder on 127.0.0.1 with no kernel.
+
+``lecturekit site`` builds notebook 02 (quick: no training); every request that leaves the
+loopback interface is blocked and recorded, and none may be attempted. Pressing ArrowRight k
+times on the θ₁ slider must show a picture whose bytes hash to the frame a widget built here, in
+this process, draws for θ₁ = default + k·step; choosing another family likewise. The page's math
+must be typeset by the MathJax copied into the site. A screenshot goes to docs/screenshots/site.png.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.integration.test_browser import IMAGE_SHA
+from tests.support import ROOT
+from tests.support.servers import free_port, stop, wait_http
+
+NOTEBOOK = "02_expfam"
+SCREENSHOT = ROOT / "docs" / "screenshots" / "site.png"
+MATHJAX = ROOT / "deploy" / "site" / "node_modules" / "mathjax" / "es5" / "tex-chtml-full.js"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    if not MATHJAX.exists():
+        message = "MathJax is not installed: make site-assets (npm ci --prefix deploy/site)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    out = tmp_path_factory.mktemp("site") / "out"
+    env = {k: v for k, v in os.environ.items() if k != "LECTUREKIT_PRESENT"}
+    env.update(TQDM_DISABLE="1", OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-m", "lecturekit", "site", str(out), "02"], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "ConjugateDuality" in done.stdout and "MB" in done.stdout, done.stdout
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                             "--directory", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/index.html", proc)
+        yield f"http://127.0.0.1:{port}", out
+    finally:
+        stop(proc)
+
+
+@pytest.fixture()
+def kernel_app(monkeypatch):
+    """The notebook's widget, built the way its cell builds it, at the notebook's own scale."""
+    monkeypatch.delenv("LECTUREKIT_PRESENT", raising=False)
+    from lecturekit.widgets.expfam import conjugate_duality
+
+    return conjugate_duality("Bernoulli")
+
+
+def _offline_page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    attempted, failed = [], []
+
+    def guard(route):
+        host = urlparse(route.request.url).hostname
+        if host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            attempted.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    return context, page, attempted, failed
+
+
+def _shown(img, old: str | None = None, timeout: float = 10.0) -> str:
+    deadline = time.time() + timeout
+    while True:
+        sha = img.get_attribute("data-sha256")
+        if sha != old or time.time() > deadline:
+            return sha
+        time.sleep(0.05)
+
+
+def test_site_slider_shows_the_kernels_frame_offline_with_typeset_math(browser, site, kernel_app):
+    base, out = site
+    context, page, attempted, failed = _offline_page(browser)
+    try:
+        page.goto(f"{base}/index.html")
+        page.click(f"a[href='{NOTEBOOK}.html'] >> nth=-1")
+        page.wait_for_url(f"**/{NOTEBOOK}.html")
+        # math: typeset by the site's own MathJax, no TeX left in the prose
+        page.wait_for_function("() => document.querySelectorAll('mjx-container').length >= 20", timeout=60_000)
+        assert page.locator("mjx-merror").count() == 0
+        prose = page.locator(".jp-MarkdownCell").all_inner_texts()
+        assert not [t for t in prose if "\\theta" in t or "\\mathbb" in t]
+        widget = page.locator(".lk-static").first
+        img = widget.locator("img.lk-image")
+        t1 = kernel_app.controls["theta1"]
+        # the default frame is the kernel's default frame, fetched byte for byte
+        assert img.evaluate(IMAGE_SHA) == hashlib.sha256(kernel_app.image.value).hexdigest()
+        k = 7
+        slider = widget.locator("input[aria-label='θ₁']")
+        slider.focus()
+        sha = img.get_attribute("data-sha256")
+        for _ in range(k):
+            page.keyboard.press("ArrowRight")
+            sha = _shown(img, sha)
+        value = round(t1.value + k * t1.step, 12)
+        t1.value = value
+        expected = hashlib.sha256(kernel_app.image.value).hexdigest()
+        assert widget.locator("output[data-readout='1']").inner_text() == f"{value:.2f}"
+        page.wait_for_function("e => e.complete && e.naturalWidth > 0", arg=img.element_handle())
+        assert img.evaluate(IMAGE_SHA) == expected
+        # a selection: the kernel's frame for another family (θ at that family's defaults)
+        kernel_app.controls["family"].value = "Gaussian"
+        widget.locator("select[aria-label='family']").select_option(label="Gaussian")
+        _shown(img, expected)
+        assert img.evaluate(IMAGE_SHA) == hashlib.sha256(kernel_app.image.value).hexdigest()
+        widget.locator("select[aria-label='family']").select_option(label="Bernoulli")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SCREENSHOT))
+        assert attempted == [], f"requests left the loopback interface: {attempted[:5]}"
+        assert failed == [], f"files missing from the site: {failed[:5]}"
+    finally:
+        context.close()
