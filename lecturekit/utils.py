@@ -25,7 +25,7 @@ import torch
 
 from . import checks
 from .checks import *  # noqa: F403  (re-exported: lk.utils.check_* is the public spelling)
-from .checks import _is_int, check_device, check_dtype, check_nonnegative_int, check_tensor
+from .checks import _is_int, check_device, check_dtype, check_nonnegative_int, check_positive_int, check_tensor
 
 __all__ = [
     "seed",

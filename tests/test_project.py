@@ -84,7 +84,7 @@ def test_benchmarks_have_a_docstring(bench):
     assert bench.read_text().lstrip().startswith('"""')
 
 
-MATH_CORE = ("utils", "data", "download", "nn", "train", "checkpoint", "em", "expfam", "meanfield", "vae", "hvi",
+MATH_CORE = ("utils", "checks", "data", "download", "nn", "train", "checkpoint", "em", "expfam", "meanfield", "vae", "hvi",
              "frey", "ssvae", "boltzmann", "ais", "flows", "diffusion", "gan", "lapgan", "recipes")
 
 
@@ -99,3 +99,17 @@ def test_math_core_imports_no_widget_or_plotting_library():
             "        sys.exit(f'lecturekit.{name} imports {bad}')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+#: The style guide's split line: a module past it is split by what a reader looks for.
+MAX_MODULE_LINES = 500
+
+
+def test_no_lecturekit_module_is_over_500_lines():
+    """Every module of the package (packages' modules included) stays under the split line, so a
+    reader finds a topic's code in files of a few hundred lines (the style guide, section 2)."""
+    sizes = {str(p.relative_to(ROOT)): len(p.read_text().splitlines())
+             for p in sorted((ROOT / "lecturekit").rglob("*.py")) if "__pycache__" not in p.parts}
+    assert len(sizes) > 30, f"found only {len(sizes)} modules under lecturekit/"
+    long = {path: n for path, n in sizes.items() if n > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them by topic): {long}"
