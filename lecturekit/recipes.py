@@ -34,7 +34,8 @@ from torch import nn
 from .checkpoint import CheckpointError, cache_dir, cache_dirs, cache_key, load, save
 from .data import data_root
 from .lapgan import DCGAN
-from .utils import check_choice, check_nonnegative_int, check_positive_int, get_device, make_generator, seeded
+from .utils import (check_bool, check_choice, check_device, check_nonnegative_int, check_path, check_positive_int,
+                    get_device, make_generator, seeded)
 from .vae import VAE
 
 __all__ = ["Recipe", "RECIPES", "DATASETS", "data_dir", "load_data", "fit_recipe", "trained_path", "load_trained",
@@ -53,6 +54,17 @@ class Recipe:
     config: dict
     epochs: int
     fit: Callable[..., dict] = field(repr=False)
+
+    def __post_init__(self):
+        for name in ("name", "summary"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
+                raise TypeError(f"{name} must be a non-empty string, got {getattr(self, name)!r}")
+        for name in ("build", "fit"):
+            if not callable(getattr(self, name)):
+                raise TypeError(f"{name} must be callable, got {type(getattr(self, name)).__name__}")
+        if not isinstance(self.config, dict):
+            raise TypeError(f"config must be a dict of build's keyword arguments, got {type(self.config).__name__}")
+        check_positive_int("epochs", self.epochs)
 
 
 def _fit_vae(model, x_train, x_test, *, epochs, seed, progress):
@@ -107,15 +119,16 @@ def load_data(name: str, *, root: str | os.PathLike | None = None, download: boo
     """
     from . import data
 
-    check_choice("data", name, DATASETS)
+    check_choice("name", name, DATASETS)
+    check_bool("download", download)
+    root = check_path("root", root) if root is not None else data_dir()
     if name == "mnist5k":
         return data.mnist_5k("train")[0], data.mnist_5k("test")[0]
-    root = Path(root) if root is not None else data_dir()
     return data.mnist(root, "train", download=download)[0], data.mnist(root, "test", download=download)[0]
 
 
 def _recipe(name: str) -> Recipe:
-    check_choice("model", name, tuple(RECIPES))
+    check_choice("name", name, tuple(RECIPES))
     return RECIPES[name]
 
 
@@ -147,13 +160,25 @@ def fit_recipe(name: str, *, num_epochs: int | None = None, data: str = "mnist",
         ``(model, extras, path)``: the trained model in eval mode, what training recorded, and the
         checkpoint written.
     """
+    from .train import check_num_steps, progress_disabled
+
     recipe = _recipe(name)
-    epochs = recipe.epochs if num_epochs is None else check_positive_int("num_epochs", num_epochs)
+    epochs = recipe.epochs if num_epochs is None else check_num_steps("num_epochs", num_epochs)
     seed = check_nonnegative_int("seed", seed)
-    device = get_device(None if device is None else str(device))
+    check_choice("data", data, DATASETS)
+    if limit is not None:
+        limit = check_positive_int("limit", limit)
+    progress_disabled(progress)
+    if device is not None:
+        try:
+            device = get_device(str(check_device("device", device)))
+        except ValueError as err:
+            raise ValueError(f"device {str(device)!r} cannot be used: {err}") from None
+    else:
+        device = get_device()
     x_train, x_test = load_data(data, root=root, download=download)
     if limit is not None:
-        x_train = x_train[: check_positive_int("limit", limit)]
+        x_train = x_train[:limit]
     x_train, x_test = x_train.to(device), x_test.to(device)
     start = time.perf_counter()
     with seeded(seed):
@@ -182,6 +207,7 @@ def load_trained(name: str, *, data: str | None = None, device: str | torch.devi
         ``(model, extras)`` with the model in eval mode on ``device`` (default: the CPU), or None.
     """
     recipe = _recipe(name)
+    device = check_device("device", device if device is not None else "cpu")
     for d in (DATASETS if data is None else (check_choice("data", data, DATASETS),)):
         key = _trained_key(name, d)
         found = [f / "trained" / f"{key}.pt" for _, f in cache_dirs()]
@@ -194,12 +220,18 @@ def load_trained(name: str, *, data: str | None = None, device: str | torch.devi
             model.load_state_dict(state)
         except (CheckpointError, RuntimeError):
             continue
-        return model.to(torch.device(device or "cpu")).eval(), extras
+        return model.to(device).eval(), extras
     return None
 
 
 def describe(extras: dict) -> str:
     """One line on how a full-scale model was trained (and its test bounds), from its extras."""
+    if not isinstance(extras, dict):
+        raise TypeError(f"extras must be the dict that fit_recipe or load_trained returns, got {type(extras).__name__}")
+    for key in ("train_images", "wall_s", "test_elbo", "test_iwae50"):
+        value = extras.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"extras[{key!r}] must be a finite number, got {value!r}")
     line = (f"{extras.get('recipe', '?')} trained on {extras.get('train_images', 0):,} digits ({extras.get('data', '?')}) "
             f"for {extras.get('epochs', '?')} epochs on {extras.get('device', '?')} in {extras.get('wall_s', 0):.0f} s")
     bounds = [f"{label} {extras[key]:.1f} nats" for key, label in (("test_elbo", "test ELBO"), ("test_iwae50", "IWAE-50"))
