@@ -134,8 +134,8 @@ def _cmd_site(args) -> int:
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"OUT must be a folder, but {args.out!r} is a file")
     report = site.build(out, args.notebooks or None, timeout=args.timeout, max_frames=args.max_frames,
-                        max_product=args.max_product)
-    print(site.summary(report), flush=True)
+                        max_product=args.max_product, max_mb=args.max_mb, progress=lambda line: print(line, flush=True))
+    print(site.summary({**report, "notebooks": []}), flush=True)  # the notebooks were printed as they finished
     return 0
 
 
@@ -379,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-product", type=_positive_int, default=400,
                    help="draw every combination of a widget's controls when there are at most this many "
                    "(default 400); otherwise one control at a time, the others at their defaults")
+    p.add_argument("--max-mb", type=float, default=20.0,
+                   help="size budget of one widget's frames in MB (default 20): long sliders keep evenly spaced steps")
     p.set_defaults(func=_cmd_site)
     p = sub.add_parser("link", help="print an nbgitpuller link: the hub clones or updates the course "
                        "repository in the student's home and opens the notebook")

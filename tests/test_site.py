@@ -199,3 +199,26 @@ def test_build_refuses_a_folder_that_is_not_a_site(tmp_path):
     assert (tmp_path / "thesis.tex").read_text() == "keep me"
     with pytest.raises(TypeError, match="notebooks"):
         site.build(tmp_path / "new", "02")
+
+
+def test_summary_reports_time_and_megabytes_per_widget():
+    report = {"out": "public", "seconds": 75.2, "bytes": 30 * 2**20, "mathjax_bytes": 8 * 2**20, "notebooks": [
+        {"name": "02_expfam", "seconds": 40.4, "bytes": 7 * 2**20, "widgets": [
+            {"app": "ConjugateDuality", "frames": 205, "mode": "axes", "bytes": 3 * 2**19, "seconds": 24.0,
+             "errors": 2}]}]}
+    lines = site.summary(report).splitlines()
+    assert lines[0] == "02_expfam: 40 s, 7.0 MB"
+    assert lines[1] == "  ConjugateDuality: 205 frames (axes), 1.50 MB, 24.0 s, 2 frames failed"
+    assert lines[2].startswith("site: public (30.0 MB, MathJax 8.0 MB) built in 75 s")
+    assert site.summary(report, totals=False).splitlines() == lines[:2]
+
+
+def test_the_size_budget_thins_frames_to_fit():
+    app = BarApp(n_max=400)
+    per_frame = len(app.image.value)
+    found = prerender(app, max_frames=2000, max_product=10, max_mb=60 * per_frame / 2**20)
+    assert len(found["frames"]) <= 60 and sum(map(len, found["pngs"].values())) <= 60 * 1.5 * per_frame
+    n = next(c for c in found["controls"] if c["name"] == "n")
+    assert n["values"][0] == 0 and n["values"][-1] == 400 and n["values"][n["default"]] == 1
+    with pytest.raises(ValueError, match="max_mb"):
+        site.build("unused", ["02"], max_mb=0)

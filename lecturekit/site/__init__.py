@@ -117,11 +117,12 @@ def remote_resources(page: str) -> list[str]:
     return found
 
 
-def _prerender_cell(folder: Path, max_frames: int, max_product: int) -> dict:
+def _prerender_cell(folder: Path, max_frames: int, max_product: int, max_mb: float) -> dict:
     import nbformat
 
     source = ("import lecturekit.site.frames as _lk_site_frames\n"
-              f"_lk_site_frames.dump({str(folder)!r}, max_frames={max_frames}, max_product={max_product})")
+              f"_lk_site_frames.dump({str(folder)!r}, max_frames={max_frames}, max_product={max_product}, "
+              f"max_mb={max_mb!r})")
     return nbformat.v4.new_code_cell(source)
 
 
@@ -176,9 +177,10 @@ def _prepare(out: Path) -> None:
 
 
 def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_frames: int = 2000,
-          max_product: int = 400) -> dict:
+          max_product: int = 400, max_mb: float = 20.0, progress=None) -> dict:
     """Build the site in ``out`` from ``notebooks`` (names such as ``01``; default: all, in lecture
-    order) and return the report :func:`summary` prints (seconds, bytes, per notebook and widget)."""
+    order) and return the report :func:`summary` prints (seconds, bytes, per notebook and widget).
+    Each widget's frames are budgeted at ``max_mb`` (long controls thinned). ``progress``, if given, is called with one line as each notebook starts and ends."""
     from nbconvert import HTMLExporter
     from jinja2 import DictLoader
     import nbformat
@@ -187,6 +189,8 @@ def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_f
     timeout = check_positive_int("timeout", timeout)
     max_frames = check_positive_int("max_frames", max_frames)
     max_product = check_positive_int("max_product", max_product)
+    if isinstance(max_mb, bool) or not isinstance(max_mb, (int, float)) or not 0 < max_mb < 1e6:
+        raise ValueError(f"max_mb must be a positive number of megabytes, got {max_mb!r}")
     if notebooks is not None and (isinstance(notebooks, str) or not all(isinstance(n, str) for n in notebooks)):
         raise TypeError(f"notebooks must be a list of names such as ['01'] or None, got {notebooks!r}")
     scripts = [nbtools.resolve(n) for n in notebooks] if notebooks else nbtools.list_notebooks()
@@ -206,10 +210,12 @@ def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_f
     try:
         for script, (stem, title) in zip(scripts, entries):
             t0 = time.perf_counter()
+            if progress is not None:
+                progress(f"{stem}: executing and pre-rendering its widgets")
             with tempfile.TemporaryDirectory(prefix="lecturekit-site-") as tmp:
                 tmp = Path(tmp)
                 nb = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
-                nb.cells.append(_prerender_cell(tmp / "frames", max_frames, max_product))
+                nb.cells.append(_prerender_cell(tmp / "frames", max_frames, max_product, float(max_mb)))
                 nbformat.write(nb, tmp / f"{stem}.ipynb")
                 nbtools.execute(tmp / f"{stem}.ipynb", timeout=timeout, cwd=script.parent)
                 nb = nbformat.read(tmp / f"{stem}.ipynb", as_version=4)
@@ -234,6 +240,8 @@ def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_f
                 "widgets_shown": shown,
                 "widgets": [{"app": e["app"], "frames": len(e["frames"]), "mode": e["mode"], "bytes": e["bytes"],
                              "seconds": e["seconds"], "errors": e["errors"]} for e in manifest]})
+            if progress is not None:
+                progress(summary({"notebooks": report["notebooks"][-1:]}, totals=False))
     finally:
         for k, v in saved.items():
             if v is None:
@@ -262,8 +270,8 @@ def _index(entries: list[tuple[str, str]], report: dict) -> str:
             f"<ol>{items}</ol></main></body></html>")
 
 
-def summary(report: dict) -> str:
-    """Build time, size, and MB per widget, one line each."""
+def summary(report: dict, *, totals: bool = True) -> str:
+    """Build time, size, and MB per widget, one line each (``totals``: and the whole site's)."""
     lines = []
     for nb in report["notebooks"]:
         lines.append(f"{nb['name']}: {nb['seconds']:.0f} s, {nb['bytes'] / 2**20:.1f} MB")
@@ -271,6 +279,8 @@ def summary(report: dict) -> str:
             errors = f", {w['errors']} frames failed" if w["errors"] else ""
             lines.append(f"  {w['app']}: {w['frames']} frames ({w['mode']}), {w['bytes'] / 2**20:.2f} MB, "
                          f"{w['seconds']:.1f} s{errors}")
+    if not totals:
+        return "\n".join(lines)
     lines.append(f"site: {report['out']} ({report['bytes'] / 2**20:.1f} MB, MathJax {report['mathjax_bytes'] / 2**20:.1f} MB) "
                  f"built in {report['seconds']:.0f} s; open {report['out']}/index.html")
     return "\n".join(lines)

@@ -125,12 +125,13 @@ def _where(control, spec: dict) -> int:
         return -1
 
 
-def prerender(app, *, max_frames: int = 2000, max_product: int = 400) -> dict:
+def prerender(app, *, max_frames: int = 2000, max_product: int = 400, max_mb: float = 20.0) -> dict:
     """Draw ``app``'s frames: ``{"controls", "mode", "frames": {key: {sha256, readout, state}}, "pngs"}``.
 
     A key is the comma-joined position indices of the movable controls. ``state`` is where each
     control stood after the app's own hooks ran (-1 between positions) with its label. The app is
-    left at its defaults.
+    left at its defaults. The frames are budgeted at ``max_mb`` (estimated from the current
+    frame's size): a long control is thinned to evenly spaced positions, ends and default kept.
     """
     names, specs = [], []
     for name, control in app.controls.items():
@@ -141,7 +142,9 @@ def prerender(app, *, max_frames: int = 2000, max_product: int = 400) -> dict:
     if not specs:
         return {"controls": [], "mode": "product", "frames": {}, "pngs": {}, "errors": 0}
     # spread the frame budget: thin the longest controls until the axes fit
-    while sum(len(s["values"]) for s in specs) > max_frames:
+    affordable = int(max_mb * 2**20 // max(1, len(app.image.value or b"")))
+    max_frames = max(2 * len(specs), min(max_frames, affordable))
+    while sum(len(s["values"]) for s in specs) > max_frames and max(len(s["values"]) for s in specs) > 2:
         longest = max(specs, key=lambda s: len(s["values"]))
         kept, longest["default"] = _thin(list(range(len(longest["values"]))), longest["default"],
                                          max(2, len(longest["values"]) * 3 // 4))
@@ -174,14 +177,13 @@ def prerender(app, *, max_frames: int = 2000, max_product: int = 400) -> dict:
         frames[",".join(map(str, key))] = {"sha256": sha, "readout": app.readout_html.value,
                                            "state": state, "labels": labels}
     go(tuple(defaults))
-    described = [{"name": n, "description": c.description or n, "disabled": bool(getattr(c, "disabled", False)),
-                  **s} for n, c, s in zip(names, controls, specs)]
+    described = [{"name": n, "description": c.description or n, **s} for n, c, s in zip(names, controls, specs)]
     for d in described:
         d["values"] = [v if isinstance(v, (int, float, str, bool)) else str(v) for v in d["values"]]
     return {"controls": described, "mode": mode, "frames": frames, "pngs": pngs, "errors": errors}
 
 
-def dump(folder: str, *, max_frames: int = 2000, max_product: int = 400) -> None:
+def dump(folder: str, *, max_frames: int = 2000, max_product: int = 400, max_mb: float = 20.0) -> None:
     """Pre-render every live app of this kernel into ``folder`` (``manifest.json``, ``frames/``)."""
     from ipywidgets.widgets.widget import _instances
 
@@ -197,7 +199,7 @@ def dump(folder: str, *, max_frames: int = 2000, max_product: int = 400) -> None
     entries = []
     for app in apps():
         start = time.perf_counter()
-        found = prerender(app, max_frames=max_frames, max_product=max_product)
+        found = prerender(app, max_frames=max_frames, max_product=max_product, max_mb=max_mb)
         sizes = {}
         for sha, png in found.pop("pngs").items():
             (folder / "frames" / f"{sha[:20]}.png").write_bytes(png)
