@@ -171,7 +171,8 @@ def test_widget_outputs_are_replaced_and_stray_views_dropped():
              "data": {"text/plain": "IntProgress()", site._WIDGET: {"model_id": "zz"}}}
     text = {"output_type": "stream", "name": "stdout", "text": "hello"}
     nb.cells = [nbformat.v4.new_code_cell("app", outputs=[text, view, stray])]
-    assert site._replace_widgets(nb, [_entry()], "frames/01_x/") == 1
+    entry, unseen = _entry(), {**_entry(), "models": ["elsewhere"]}
+    assert site._replace_widgets(nb, [entry, unseen], "frames/01_x/") == [entry]
     outs = nb.cells[0].outputs
     assert len(outs) == 2 and outs[0] == text and "lk-static" in outs[1]["data"]["text/html"]
 
@@ -211,6 +212,8 @@ def test_summary_reports_time_and_megabytes_per_widget():
     assert lines[1] == "  ConjugateDuality: 205 frames (axes), 1.50 MB, 24.0 s, 2 frames failed"
     assert lines[2].startswith("site: public (30.0 MB, MathJax 8.0 MB) built in 75 s")
     assert site.summary(report, totals=False).splitlines() == lines[:2]
+    report["notebooks"][0]["widgets_not_shown"] = 1
+    assert site.summary(report).splitlines()[0] == "02_expfam: 40 s, 7.0 MB (1 widget built but not displayed: left out)"
 
 
 def test_the_size_budget_thins_frames_to_fit():

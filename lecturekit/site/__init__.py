@@ -126,9 +126,9 @@ def _prerender_cell(folder: Path, max_frames: int, max_product: int, max_mb: flo
     return nbformat.v4.new_code_cell(source)
 
 
-def _replace_widgets(nb, manifest: list[dict], base: str) -> int:
-    """Swap each widget output for the static copies of the apps it holds; returns how many."""
-    count = 0
+def _replace_widgets(nb, manifest: list[dict], base: str) -> list[dict]:
+    """Swap each widget output for the static copies of the apps it holds; returns those apps."""
+    shown = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -140,11 +140,11 @@ def _replace_widgets(nb, manifest: list[dict], base: str) -> int:
                 continue
             found = [e for e in manifest if view.get("model_id") in e["models"]]
             if found:  # other widget views (a finished progress bar) are dropped: nothing to show
-                count += len(found)
+                shown += found
                 outputs.append({"output_type": "display_data", "metadata": {},
                                 "data": {"text/html": "".join(static_widget(e, base) for e in found)}})
         cell["outputs"] = outputs
-    return count
+    return shown
 
 
 def _copy_mathjax(target: Path) -> None:
@@ -222,10 +222,11 @@ def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_f
                 nb.cells.pop()  # the pre-render cell
                 manifest_path = tmp / "frames" / "manifest.json"
                 manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else []
+                shown = _replace_widgets(nb, manifest, f"frames/{stem}/")
                 frames = out / "frames" / stem
-                if (tmp / "frames" / "frames").is_dir():
-                    shutil.copytree(tmp / "frames" / "frames", frames)
-            shown = _replace_widgets(nb, manifest, f"frames/{stem}/")
+                for sha in sorted({f["sha256"][:20] for e in shown for f in e["frames"].values()}):
+                    frames.mkdir(parents=True, exist_ok=True)  # only the frames of widgets on the page
+                    shutil.copyfile(tmp / "frames" / "frames" / f"{sha}.png", frames / f"{sha}.png")
             nb.metadata.pop("widgets", None)
             body, _ = exporter.from_notebook_node(nb, resources={
                 "lk_nav": navigation(entries, stem), "lk_footer": pager(entries, stem)})
@@ -237,9 +238,9 @@ def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_f
             report["notebooks"].append({
                 "name": stem, "title": title, "seconds": time.perf_counter() - t0,
                 "bytes": len(body.encode()) + (_folder_bytes(frames) if frames.exists() else 0),
-                "widgets_shown": shown,
+                "widgets_not_shown": len(manifest) - len(shown),
                 "widgets": [{"app": e["app"], "frames": len(e["frames"]), "mode": e["mode"], "bytes": e["bytes"],
-                             "seconds": e["seconds"], "errors": e["errors"]} for e in manifest]})
+                             "seconds": e["seconds"], "errors": e["errors"]} for e in shown]})
             if progress is not None:
                 progress(summary({"notebooks": report["notebooks"][-1:]}, totals=False))
     finally:
@@ -274,7 +275,9 @@ def summary(report: dict, *, totals: bool = True) -> str:
     """Build time, size, and MB per widget, one line each (``totals``: and the whole site's)."""
     lines = []
     for nb in report["notebooks"]:
-        lines.append(f"{nb['name']}: {nb['seconds']:.0f} s, {nb['bytes'] / 2**20:.1f} MB")
+        hidden = nb.get("widgets_not_shown", 0)
+        hidden = f" ({hidden} widget{'s' if hidden != 1 else ''} built but not displayed: left out)" if hidden else ""
+        lines.append(f"{nb['name']}: {nb['seconds']:.0f} s, {nb['bytes'] / 2**20:.1f} MB{hidden}")
         for w in nb["widgets"]:
             errors = f", {w['errors']} frames failed" if w["errors"] else ""
             lines.append(f"  {w['app']}: {w['frames']} frames ({w['mode']}), {w['bytes'] / 2**20:.2f} MB, "

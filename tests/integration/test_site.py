@@ -122,6 +122,9 @@ def test_site_slider_shows_the_kernels_frame_offline_with_typeset_math(browser, 
         _shown(img, expected)
         assert img.evaluate(IMAGE_SHA) == hashlib.sha256(kernel_app.image.value).hexdigest()
         assert attempted == [], f"requests left the loopback interface: {attempted[:5]}"
+        # the guard sees what a page tries: a fetch to another host is recorded (and blocked)
+        page.evaluate("() => fetch('http://192.0.2.1/probe.js').catch(() => null)")
+        assert attempted == ["http://192.0.2.1/probe.js"]
         assert failed == [], f"files missing from the site: {failed[:5]}"
     finally:
         context.close()
