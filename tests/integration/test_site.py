@@ -10,7 +10,9 @@ must be typeset by the MathJax copied into the site.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -84,6 +86,17 @@ def _shown(img, old: str | None = None, timeout: float = 10.0) -> str:
         if sha != old or time.time() > deadline:
             return sha
         time.sleep(0.05)
+
+
+def test_every_frame_a_page_names_is_in_the_site(site):
+    _, out = site
+    page = (out / f"{NOTEBOOK}.html").read_text()
+    tables = [json.loads(t) for t in re.findall(r'class="lk-data"[^>]*>(.*?)</script>', page, re.S)]
+    assert len(tables) == 1 and len(tables[0]["frames"]) > 100
+    for frame in tables[0]["frames"].values():
+        png = (out / tables[0]["base"] / f"{frame['sha256'][:20]}.png").read_bytes()
+        assert hashlib.sha256(png).hexdigest() == frame["sha256"]
+    assert (out / "_static" / "mathjax" / "tex-chtml-full.js").is_file()
 
 
 def test_site_slider_shows_the_kernels_frame_offline_with_typeset_math(browser, site, kernel_app):
