@@ -24,9 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .gan import fit_gan
-from .train import History
-from .utils import check_generator, check_images, check_positive_int, randint, randn
+from .gan import _check_betas, fit_gan
+from .train import History, check_num_steps
+from .utils import check_float, check_generator, check_images, check_positive_int, check_tensor, randint, randn
 
 __all__ = ["downsample", "upsample", "laplacian_pyramid", "reconstruct", "DCGAN", "LAPGAN", "fit_dcgan",
            "fit_lapgan", "fit_digits", "interpolate_latents", "digit_endpoints"]
@@ -35,13 +35,31 @@ __all__ = ["downsample", "upsample", "laplacian_pyramid", "reconstruct", "DCGAN"
 # --------------------------------------------------------------------------- pyramids
 
 
+def _check_maps(name: str, x, *, even: bool = False) -> torch.Tensor:
+    """``x`` as a finite floating (N, C, H, W) batch of images (signed values allowed: residuals)."""
+    check_tensor(name, x, ndim=4)
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor of images, got dtype {x.dtype}")
+    if even and (x.shape[-1] % 2 or x.shape[-2] % 2):
+        raise ValueError(f"{name} must hold images of even height and width to halve them, got {tuple(x.shape[-2:])}")
+    return x
+
+
 def downsample(x: torch.Tensor) -> torch.Tensor:
     """d(x): the mean of each 2x2 block (a box blur, then keep every second pixel)."""
-    return F.avg_pool2d(x, 2)
+    return _down(_check_maps("x", x, even=True))
 
 
 def upsample(x: torch.Tensor) -> torch.Tensor:
     """u(x): bilinear upsampling by 2."""
+    return _up(_check_maps("x", x))
+
+
+def _down(x: torch.Tensor) -> torch.Tensor:
+    return F.avg_pool2d(x, 2)
+
+
+def _up(x: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
 
@@ -59,19 +77,31 @@ def laplacian_pyramid(x: torch.Tensor, *, levels: int = 2) -> list[torch.Tensor]
                          f"got {tuple(x.shape[-2:])}")
     pyramid, g = [], x
     for _ in range(levels):
-        coarse = downsample(g)
-        pyramid.append(g - upsample(coarse))
+        coarse = _down(g)
+        pyramid.append(g - _up(coarse))
         g = coarse
     return pyramid + [g]
 
 
 def reconstruct(pyramid: list[torch.Tensor]) -> torch.Tensor:
     """g_0 from [h_0, ..., h_{K-1}, g_K] by g_k = u(g_{k+1}) + h_k (exact, up to rounding)."""
+    if not isinstance(pyramid, (list, tuple)):
+        raise TypeError(f"pyramid must be a list [h_0, ..., g_K] of tensors, got {type(pyramid).__name__}")
     if len(pyramid) < 2:
         raise ValueError(f"pyramid must hold at least one residual and the coarse image, got {len(pyramid)} tensors")
+    for i, t in enumerate(pyramid):
+        _check_maps(f"pyramid[{i}]", t)
+    for i in range(len(pyramid) - 1):
+        small, big = pyramid[i + 1], pyramid[i]
+        if big.shape[:2] != small.shape[:2] or tuple(big.shape[-2:]) != (2 * small.shape[-2], 2 * small.shape[-1]):
+            raise ValueError(f"pyramid[{i}] must be twice the size of pyramid[{i + 1}] (same N and channels), "
+                             f"got {tuple(big.shape)} and {tuple(small.shape)}")
+        if big.dtype != small.dtype or big.device != small.device:
+            raise TypeError(f"pyramid must hold tensors of one dtype and device, got {big.dtype} on {big.device} "
+                            f"and {small.dtype} on {small.device}")
     g = pyramid[-1]
     for h in reversed(pyramid[:-1]):
-        g = upsample(g) + h
+        g = _up(g) + h
     return g
 
 
@@ -146,7 +176,7 @@ class DCGAN(nn.Module):
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """G(z): (n, 1, 28, 28) images in [0, 1]."""
-        return self.generator(z)
+        return self.generator(check_tensor("z", z, shape=(None, self.latent_dim), model=self))
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """n samples G(z), z ~ N(0, I)."""
@@ -202,13 +232,19 @@ class LAPGAN(nn.Module):
 
     def residual(self, low: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """h̃_0 = G1(l, z1) for upsampled coarse images l (n, 1, 28, 28)."""
+        check_tensor("low", low, shape=(None, 1, 28, 28), model=self)
+        return self._residual(low, generator)
+
+    def _residual(self, low: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         return self.residual_generator(low, self.sample_z(low.shape[0], generator=generator))
 
     def refine(self, coarse: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """x̃ = u(g̃_1) + G1(u(g̃_1), z1), clipped to [0, 1]."""
         check_images("coarse", coarse, size=(14, 14))
-        low = upsample(coarse)
-        return (low + self.residual(low, generator=generator)).clamp(0, 1)
+        check_tensor("coarse", coarse, model=self)
+        check_generator(generator)
+        low = _up(coarse)
+        return (low + self._residual(low, generator)).clamp(0, 1)
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """n samples x̃ = u(g̃_1) + h̃_0, coarse to fine."""
@@ -216,7 +252,19 @@ class LAPGAN(nn.Module):
 
 
 def interpolate_latents(z0: torch.Tensor, z1: torch.Tensor, t: float) -> torch.Tensor:
-    """Spherical interpolation slerp(z0, z1; t), which keeps Gaussian latents at a typical norm."""
+    """Spherical interpolation slerp(z0, z1; t), which keeps Gaussian latents at a typical norm.
+
+    ``z0`` and ``z1`` are (..., latent_dim) codes of one shape; ``t`` in [0, 1] goes from z0 to z1.
+    """
+    check_tensor("z0", z0)
+    check_tensor("z1", z1)
+    if not z0.is_floating_point() or not z1.is_floating_point():
+        raise TypeError(f"z0 and z1 must be floating-point codes, got {z0.dtype} and {z1.dtype}")
+    if z0.shape != z1.shape or z0.ndim == 0:
+        raise ValueError(f"z1 must have the shape of z0 {tuple(z0.shape)} (codes on the last axis), got {tuple(z1.shape)}")
+    if z0.dtype != z1.dtype or z0.device != z1.device:
+        raise TypeError(f"z1 must have z0's dtype and device ({z0.dtype}, {z0.device}), got {z1.dtype}, {z1.device}")
+    t = check_float("t", t, low=0.0, high=1.0)
     cos = F.cosine_similarity(z0, z1, dim=-1).clamp(-1 + 1e-7, 1 - 1e-7)
     omega = torch.acos(cos)[..., None]
     return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
@@ -234,10 +282,13 @@ def digit_endpoints(model: DCGAN, classify, num_images: int, *, pool: int = 256,
     Returns:
         ``(z0, z1, pairs)``: two (num_images, latent_dim) tensors and the (start, end) labels.
     """
+    _check_model("model", model, DCGAN)
     if not callable(classify):
         raise TypeError(f"classify must be a function images -> class probabilities, got {type(classify).__name__}")
     num_images = check_positive_int("num_images", num_images)
-    z = model.sample_z(check_positive_int("pool", pool), generator=generator)
+    if check_positive_int("pool", pool) < 2:
+        raise ValueError(f"pool must be at least 2 (codes of two different digits), got {pool}")
+    z = model.sample_z(pool, generator=generator)
     with torch.no_grad():
         probs = classify(model.decode(z))
     if not isinstance(probs, torch.Tensor) or probs.ndim != 2 or probs.shape[0] != pool:
@@ -249,7 +300,7 @@ def digit_endpoints(model: DCGAN, classify, num_images: int, *, pool: int = 256,
         codes.setdefault(int(label[i]), []).append(i)
     labels = sorted(codes, key=lambda c: -float(conf[codes[c][0]]))
     if len(labels) < 2:
-        raise ValueError(f"the classifier gives one label to all {pool} images; digit_endpoints needs two")
+        raise ValueError(f"classify gives one label to all {pool} images; digit_endpoints needs two (a larger pool may help)")
     z0, z1, pairs = [], [], []
     for j in range(num_images):
         a, b = labels[j % len(labels)], labels[(j + max(1, len(labels) // 2)) % len(labels)]
@@ -261,6 +312,13 @@ def digit_endpoints(model: DCGAN, classify, num_images: int, *, pool: int = 256,
 
 
 # --------------------------------------------------------------------------- training
+
+
+def _check_model(name: str, model, cls) -> nn.Module:
+    if not isinstance(model, cls):
+        kinds = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
+        raise TypeError(f"{name} must be a lecturekit.lapgan {kinds}, got {type(model).__name__}")
+    return model
 
 
 class _Sampler(nn.Module):
@@ -299,11 +357,13 @@ def fit_dcgan(model: DCGAN, images: torch.Tensor, *, num_steps: int = 1800, batc
         The :class:`~lecturekit.train.History` of :func:`~lecturekit.gan.fit_gan` (``d_loss`` and
         ``g_loss`` in ``series``); the model is left in eval mode.
     """
+    _check_model("model", model, DCGAN)
     images = check_images("images", images, size=(28, 28)).to(_device(model))
+    check_tensor("images", images, model=model, low=0.0, high=1.0, hint="divide 0-255 pixels by 255")
     draw = _draw([images], generator)
     model.train()
     history = fit_gan(model, model.discriminator, lambda n: draw(n)[0], num_steps=num_steps, k=k, loss=loss,
-                      lr=lr, betas=tuple(betas), batch_size=batch_size, generator=generator,
+                      lr=lr, betas=_check_betas(betas), batch_size=batch_size, generator=generator,
                       g_params=model.generator.parameters(), desc="DCGAN", progress=progress)
     model.eval()
     return history
@@ -322,14 +382,19 @@ def fit_lapgan(model: LAPGAN, images: torch.Tensor, *, num_steps: int = 1500, nu
         ``coarse_g_loss``, ``fine_d_loss`` and ``fine_g_loss``, and whose ``info`` holds the
         seconds of each level; the model is left in eval mode.
     """
+    _check_model("model", model, LAPGAN)
     images = check_images("images", images, size=(28, 28)).to(_device(model))
-    num_fine_steps = num_steps if num_fine_steps is None else num_fine_steps
+    check_tensor("images", images, model=model, low=0.0, high=1.0, hint="divide 0-255 pixels by 255")
+    # checked here, before the coarse level trains (fit_gan checks the rest before its first step)
+    num_fine_steps = check_num_steps("num_steps", num_steps) if num_fine_steps is None else check_num_steps(
+        "num_fine_steps", num_fine_steps)
+    betas = _check_betas(betas)
     h0, g1 = laplacian_pyramid(images, levels=1)
-    low = upsample(g1)
+    low = _up(g1)
     model.train()
     coarse_real = _draw([g1], generator)
     coarse = fit_gan(_Sampler(model.sample_coarse), model.coarse_discriminator, lambda n: coarse_real(n)[0],
-                     num_steps=num_steps, loss=loss, lr=lr, betas=tuple(betas), batch_size=batch_size,
+                     num_steps=num_steps, loss=loss, lr=lr, betas=betas, batch_size=batch_size,
                      generator=generator, g_params=model.coarse_generator.parameters(), desc="LAPGAN coarse",
                      progress=progress)
     pairs = _draw([low, h0], generator)
@@ -337,10 +402,10 @@ def fit_lapgan(model: LAPGAN, images: torch.Tensor, *, num_steps: int = 1500, nu
 
     def fake_pairs(n, generator=None):
         (cond,) = conditions(n)
-        return torch.cat([cond, model.residual(cond, generator=generator)], dim=1)
+        return torch.cat([cond, model._residual(cond, generator)], dim=1)
 
     fine = fit_gan(_Sampler(fake_pairs), model.residual_discriminator, lambda n: torch.cat(pairs(n), dim=1),
-                   num_steps=num_fine_steps, loss=loss, lr=lr, betas=tuple(betas), batch_size=batch_size,
+                   num_steps=num_fine_steps, loss=loss, lr=lr, betas=betas, batch_size=batch_size,
                    generator=generator, g_params=model.residual_generator.parameters(), desc="LAPGAN residual",
                    progress=progress)
     model.eval()
@@ -353,7 +418,14 @@ def fit_lapgan(model: LAPGAN, images: torch.Tensor, *, num_steps: int = 1500, nu
 def fit_digits(model: nn.Module, **train) -> History:
     """:func:`fit_dcgan` or :func:`fit_lapgan` (by the model's class) on the 4,000 digits of
     ``mnist_5k("train")``: the ``fit`` of notebook 10's cached models (:mod:`lecturekit.gan_digits`)."""
+    import inspect
+
     from .data import mnist_5k
 
+    _check_model("model", model, (DCGAN, LAPGAN))
     fit = fit_dcgan if isinstance(model, DCGAN) else fit_lapgan
+    options = [p for p in inspect.signature(fit).parameters if p not in ("model", "images")]
+    for key in train:
+        if key not in options:
+            raise TypeError(f"{key} is not an option of {fit.__name__} (options: {', '.join(options)})")
     return fit(model, mnist_5k("train")[0], **train)
