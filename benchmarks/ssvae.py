@@ -38,7 +38,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 
-NN_GRID = {"input_noise": [0.0, 0.3, 0.5, 0.7, 1.0], "dropout": [0.0, 0.5]}
+NN_GRID = {"input_noise": [0.0, 0.3, 0.5, 0.7, 1.0, 1.5], "dropout": [0.0, 0.5]}
 #: M2's settings varied one at a time around the chosen one (each M2 run costs minutes, a full grid hours).
 M2_GRID = [{"input_noise": 0.5, "dropout": 0.5, "alpha": 10.0}, {"input_noise": 0.3, "dropout": 0.5, "alpha": 10.0},
            {"input_noise": 0.7, "dropout": 0.5, "alpha": 10.0}, {"input_noise": 0.5, "dropout": 0.0, "alpha": 10.0},
