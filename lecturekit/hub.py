@@ -28,13 +28,16 @@ APPS = {"lab": "lab/tree/{path}", "voila": "voila/render/{path}"}
 
 def default_repo(root: Path = nbtools.ROOT) -> str:
     """The ``origin`` URL of the git checkout lecturekit runs from (the course repository)."""
+    root = nbtools.check_path("root", root)
+    if not root.is_dir():
+        raise ValueError(f"root must be the folder of a git checkout, got {str(root)!r} (not a folder)")
     try:
         out = subprocess.run(["git", "-C", str(root), "remote", "get-url", "origin"], capture_output=True,
                              text=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         out = None
     if out is None or out.returncode != 0 or not out.stdout.strip():
-        raise ValueError(f"{root} has no git remote 'origin': pass --repo URL, the course repository "
+        raise ValueError(f"root {str(root)!r} has no git remote 'origin': pass --repo URL, the course repository "
                          "students clone (any URL or path that `git clone` accepts)")
     return out.stdout.strip()
 
@@ -83,12 +86,17 @@ def nbgitpuller_link(hub: str, notebook: str, *, repo: str, branch: str | None =
     Returns:
         The link, to paste into the course page or the learning-management system.
     """
+    if not isinstance(hub, str):
+        raise TypeError(f"hub must be the hub's URL as a string, such as https://hub.example.edu, got {hub!r}")
+    for name, value in (("branch", branch), ("target", target)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a string or None, got {value!r}")
     parsed = urllib.parse.urlsplit(hub)
     if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
         raise ValueError(f"hub must be the hub's http(s) URL such as https://hub.example.edu, got {hub!r}")
     if not repo or not isinstance(repo, str):
         raise ValueError(f"repo must be a git URL or path, got {repo!r}")
-    if app not in APPS:
+    if not isinstance(app, str) or app not in APPS:
         raise ValueError(f"app must be one of {', '.join(APPS)}, got {app!r}")
     target = target if target is not None else _clone_folder(repo)
     if not target or target in (".", "..") or "/" in target or "\\" in target:

@@ -72,8 +72,10 @@ def zoom_for(picture_width: float, scale: float | None = None) -> float:
     scale 1: ``scale`` itself, raised in projector mode so that the pictures are at least
     ``REFERENCE_WIDTH * scale`` px wide."""
     scale = present_scale() if scale is None else _check_scale("scale", scale)
-    if not isinstance(picture_width, (int, float)) or not picture_width > 0:
-        raise ValueError(f"picture_width must be a positive number of pixels, got {picture_width!r}")
+    if isinstance(picture_width, bool) or not isinstance(picture_width, (int, float)):
+        raise TypeError(f"picture_width must be a number of pixels, got {picture_width!r}")
+    if not math.isfinite(picture_width) or not picture_width > 0:
+        raise ValueError(f"picture_width must be a positive, finite number of pixels, got {picture_width!r}")
     if scale == 1.0:
         return 1.0
     return scale * max(1.0, REFERENCE_WIDTH / float(picture_width))

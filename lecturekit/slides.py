@@ -91,6 +91,7 @@ def slides_command(notebook: str, settings_dir: Path, *, port: int = 8890, scale
     (``1`` for the notebook's own size)."""
     from .cli import lab_command
 
+    settings_dir = nbtools.check_path("settings_dir", settings_dir)
     script = nbtools.resolve(notebook)
     ipynb = script.with_suffix(".ipynb")
     if not ipynb.exists():
