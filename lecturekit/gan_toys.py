@@ -32,7 +32,8 @@ from .utils import (check_generator, check_positive_float, check_positive_int, c
                     model_dtype, randn)
 
 __all__ = ["JSD_END_MAX", "MU_TOL", "GAN1D", "fit_1d", "cached_1d",
-           "RING", "MODES_MIN", "HQ_MIN", "NUM_STD", "SATURATED_D_MAX", "mode_coverage", "fit_ring", "cached_ring"]
+           "RING", "MODES_MIN", "HQ_MIN", "NUM_STD", "COLLAPSED_MODES_MAX", "D_ONE_MODE", "D_ONE_MODE_TOL", "mode_coverage", "fit_ring", "cached_ring",
+           "cached_rings"]
 
 #: The 1-D replay ends with JSD(p_data || p_g) at most this (nats) and the mean of p_g within MU_TOL.
 JSD_END_MAX = 0.01
@@ -133,8 +134,14 @@ MODES_MIN = 8
 #: ... with at least this share of high-quality samples (within NUM_STD standard deviations of a centre).
 HQ_MIN = 0.90
 NUM_STD = 3.0
-#: A minimax generator whose samples D rejects (mean D(G(z)) at most this) gets almost no gradient.
-SATURATED_D_MAX = 0.05
+#: The k = 5 minimax run of notebook 09 collapses: it captures at most this many modes ...
+COLLAPSED_MODES_MAX = 2
+#: ... and its discriminator is near D* for a generator that holds all its mass on one of the eight
+#: modes: D* = (1/8) / (1/8 + 1) = 1/9 there, so mean D(G(z)) lies within D_ONE_MODE_TOL of 1/9
+#: (a generator that matches the data, or an untrained pair, gives about 1/2). The minimax
+#: generator's gradient in the logit is then -D(G(z)) ≈ -1/9, the non-saturating one's -(1 - D) ≈ -8/9.
+D_ONE_MODE = 1 / 9
+D_ONE_MODE_TOL = 0.05
 
 
 def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, *, std: float = 0.02, num_std: float = NUM_STD,
@@ -231,3 +238,41 @@ def cached_ring(name: str, *, model: dict | None = None, train: dict | None = No
 
 def _fit_ring_data(model: GAN, **train) -> History:
     return fit_ring(model, std=RING["std"], **train)
+
+
+def cached_rings(runs: dict, *, workers: int = 2) -> dict:
+    """Several :func:`cached_ring` runs at once: ``{name: {"model": {...}, "train": {...}}}`` ->
+    ``{name: (GAN, History)}``.
+
+    The runs missing from the model cache train first, in parallel in up to ``workers`` fresh
+    processes (a ring run uses one CPU thread, so two runs keep two cores busy), the longest first;
+    then every run is loaded from the cache. The models are those that :func:`cached_ring` trains
+    one by one: the cache seeds each run from its own configs, not from what ran before. A run that
+    a worker could not save (a read-only cache) is trained here instead.
+    """
+    from .checkpoint import cache_key, find
+
+    if not isinstance(runs, dict) or not runs:
+        raise TypeError(f"runs must be a non-empty dict {{name: {{'model': ..., 'train': ...}}}}, got {runs!r}")
+    specs = {}
+    for name, spec in runs.items():
+        if not isinstance(spec, dict) or not set(spec) <= {"model", "train"}:
+            raise ValueError(f"runs[{name!r}] must be a dict with the keys 'model' and/or 'train', got {spec!r}")
+        specs[name] = (spec.get("model") or {}, _check_train(spec.get("train"), forbidden=("std", "generator")))
+    workers = check_positive_int("workers", workers)
+    missing = [name for name, (model, train) in specs.items()
+               if find(cache_key(name, model=model, train=train, data=RING, code=(GAN, _fit_ring_data))) is None]
+    if workers > 1 and len(missing) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        cost = {name: specs[name][1].get("num_steps", 8000) * specs[name][1].get("k", 1) for name in missing}
+        with ProcessPoolExecutor(min(workers, len(missing)), mp_context=multiprocessing.get_context("spawn")) as pool:
+            for job in [pool.submit(_train_ring, name, *specs[name]) for name in sorted(missing, key=cost.get,
+                                                                                        reverse=True)]:
+                job.result()
+    return {name: cached_ring(name, model=model, train=train) for name, (model, train) in specs.items()}
+
+
+def _train_ring(name: str, model: dict, train: dict) -> None:  # in a worker process: train and save
+    cached_ring(name, model=model, train=train)

@@ -71,6 +71,34 @@ def test_the_ring_claims_fail_on_an_untrained_gan():
         check("high-quality share", cover["hq_fraction"], at_least=gan_toys.HQ_MIN)
 
 
+def test_d_one_mode_is_d_star_on_a_generator_that_sits_on_one_mode():
+    """D* = p_data / (p_data + p_g) at samples of p_g = N(c_0, std^2 I) (one of the eight modes) is 1/9."""
+    c, std = mode_centres("ring").double(), gan_toys.RING["std"]
+    x = c[0] + std * torch.randn(4000, 2, generator=make_generator(0), dtype=torch.float64)
+
+    def normal(centre):
+        return torch.exp(-((x - centre) ** 2).sum(1) / (2 * std**2)) / (2 * math.pi * std**2)
+
+    p_data = sum(normal(ci) for ci in c) / len(c)
+    d_star = p_data / (p_data + normal(c[0]))
+    assert float(d_star.mean()) == pytest.approx(gan_toys.D_ONE_MODE, abs=1e-6)
+
+
+def test_the_collapse_claims_fail_on_a_generator_that_covers_the_ring_and_on_an_untrained_gan():
+    """Notebook 09 checks that the k = 5 minimax run holds at most COLLAPSED_MODES_MAX modes with mean
+    D(G(z)) near 1/9; samples of the data themselves fail the first, an untrained GAN (D about 1/2) the second."""
+    cover = gan_toys.mode_coverage(ring_of_gaussians(2500, generator=make_generator(0)), mode_centres("ring"))
+    with pytest.raises(ClaimError):
+        check("modes captured", cover["modes_captured"], at_most=gan_toys.COLLAPSED_MODES_MAX)
+    torch.manual_seed(0)
+    model = gan.GAN(pack=1)
+    with torch.no_grad():
+        d_fake = float(torch.sigmoid(model.d_net(model.sample(2500, generator=make_generator(0)))).mean())
+    with pytest.raises(ClaimError):
+        check("mean D(G(z))", d_fake, at_least=gan_toys.D_ONE_MODE - gan_toys.D_ONE_MODE_TOL,
+              at_most=gan_toys.D_ONE_MODE + gan_toys.D_ONE_MODE_TOL)
+
+
 def test_fit_ring_records_coverage_samples_and_snapshots_without_touching_the_global_rng():
     model = gan.GAN(hidden_dim=16, num_layers=2)
     state = torch.get_rng_state()
@@ -112,6 +140,20 @@ def test_cached_ring_trains_once_and_retrains_when_a_setting_changes(tmp_cache):
 # --------------------------------------------------------------------------- bad input names the argument
 
 _C = mode_centres("ring")
+
+
+def test_cached_rings_trains_the_missing_runs_in_workers_and_gives_cached_rings_models(tmp_cache):
+    small = {"hidden_dim": 8, "num_layers": 1}
+    runs = {f"par{k}": {"model": small, "train": {"num_steps": 10 * k, "batch_size": 32, "num_eval": 100, "k": k}}
+            for k in (1, 2)}
+    out = gan_toys.cached_rings(runs, workers=2)
+    assert len(list(tmp_cache.glob("par*.pt"))) == 2  # saved by the workers
+    for name, spec in runs.items():
+        model, history = gan_toys.cached_ring(name, **spec)
+        assert out[name][1].info["samples"] == history.info["samples"]
+        assert all(torch.equal(a, b) for a, b in zip(out[name][0].state_dict().values(), model.state_dict().values()))
+    _, here = gan_toys.cached_ring("here2", **runs["par2"])  # another name: trained in this process
+    assert here.info["samples"] == out["par2"][1].info["samples"] and len(here.loss) == 20
 
 BAD_INPUTS = {
     "GAN1D": [
@@ -163,6 +205,14 @@ BAD_INPUTS = {
         (lambda: gan_toys.cached_ring("", train={}), ValueError, "name must be a non-empty file name"),
         (lambda: gan_toys.cached_ring("x", model={"pack": 0}), ValueError, "pack must be a positive integer"),
         (lambda: gan_toys.cached_ring("x", model=[1]), TypeError, "model must be a dict"),
+    ],
+    "cached_rings": [
+        (lambda: gan_toys.cached_rings({}), TypeError, "runs must be a non-empty dict"),
+        (lambda: gan_toys.cached_rings([("x", {})]), TypeError, "runs must be a non-empty dict"),
+        (lambda: gan_toys.cached_rings({"x": {"lr": 1e-3}}), ValueError, "must be a dict with the keys"),
+        (lambda: gan_toys.cached_rings({"x": {"train": {"std": 0.1}}}), ValueError, "train must not set std"),
+        (lambda: gan_toys.cached_rings({"x": {}}, workers=0), ValueError, "workers must be a positive integer"),
+        (lambda: gan_toys.cached_rings({"": {}}), ValueError, "name must be a non-empty file name"),
     ],
 }
 
