@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 
 import torch
 
-from .utils import seeded
+from .utils import check_bool, check_nonnegative_float, check_nonnegative_int, check_positive_int, seeded
 
 __all__ = ["Exercise", "Verdict", "EXERCISES", "register", "check", "run_case", "compare", "flatten",
            "fingerprint", "exercises_of", "BEGIN", "END", "ANSWERS"]
@@ -59,6 +60,21 @@ class Exercise:
     rtol: float = 1e-6
     forbidden: tuple[str, ...] = ()
 
+    def __post_init__(self):
+        if not isinstance(self.id, str) or not re.fullmatch(r"[1-9][0-9]?\.[1-9][0-9]?", self.id):
+            raise ValueError(f"id must be 'N.M' (notebook N, exercise M), such as '1.2', got {self.id!r}")
+        if not isinstance(self.title, str) or not self.title.strip():
+            raise TypeError(f"title must be a non-empty string, got {self.title!r}")
+        if not isinstance(self.function, str) or not self.function.isidentifier():
+            raise ValueError(f"function must be the name of the student's function, got {self.function!r}")
+        if not callable(self.cases):
+            raise TypeError(f"cases must be a function that builds the public cases, got {type(self.cases).__name__}")
+        check_nonnegative_float("atol", self.atol)
+        check_nonnegative_float("rtol", self.rtol)
+        if isinstance(self.forbidden, str) or not isinstance(self.forbidden, (tuple, list)) or not all(
+                isinstance(f, str) and f.startswith("lecturekit.") and ":" in f for f in self.forbidden):
+            raise TypeError(f"forbidden must be a tuple of 'lecturekit.module:function' names, got {self.forbidden!r}")
+
     @property
     def notebook(self) -> int:
         return int(self.id.split(".")[0])
@@ -71,6 +87,13 @@ class Verdict:
     exercise: str
     passed: bool
     detail: str
+
+    def __post_init__(self):
+        if not isinstance(self.exercise, str):
+            raise TypeError(f"exercise must be an exercise id such as '1.2', got {self.exercise!r}")
+        check_bool("passed", self.passed)
+        if not isinstance(self.detail, str):
+            raise TypeError(f"detail must be a string, got {type(self.detail).__name__}")
 
     def __bool__(self) -> bool:
         return self.passed
@@ -90,6 +113,9 @@ EXERCISES: dict[str, Exercise] = {}
 
 
 def register(exercise: Exercise) -> Exercise:
+    """Add ``exercise`` to :data:`EXERCISES` (a later one with the same id replaces it)."""
+    if not isinstance(exercise, Exercise):
+        raise TypeError(f"exercise must be a homework.Exercise, got {type(exercise).__name__}")
     EXERCISES[exercise.id] = exercise
     return exercise
 
@@ -100,12 +126,15 @@ def _load_all() -> None:
 
 def exercises_of(notebook: int) -> list[Exercise]:
     """The exercises of notebook ``notebook`` (1 for 01_em), in order."""
+    check_positive_int("notebook", notebook)
     _load_all()
     return sorted((ex for ex in EXERCISES.values() if ex.notebook == notebook),
                   key=lambda ex: tuple(map(int, ex.id.split("."))))
 
 
 def _get(exercise: str) -> Exercise:
+    if not isinstance(exercise, str):
+        raise TypeError(f"exercise must be an exercise id such as '1.2', got {exercise!r}")
     _load_all()
     if exercise not in EXERCISES:
         raise ValueError(f"exercise must be one of {', '.join(sorted(EXERCISES))}, got {exercise!r}")
@@ -131,6 +160,8 @@ def clone(value):
 
 def flatten(value, prefix: str = "output") -> dict[str, torch.Tensor]:
     """Name every tensor inside a result (tensors, numbers, tuples, dataclasses)."""
+    if not isinstance(prefix, str) or not prefix:
+        raise TypeError(f"prefix must be a non-empty string naming the result, got {prefix!r}")
     if isinstance(value, torch.Tensor):
         return {prefix: value.detach().cpu()}
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -150,6 +181,10 @@ def flatten(value, prefix: str = "output") -> dict[str, torch.Tensor]:
 
 def compare(got: dict[str, torch.Tensor], want: dict[str, torch.Tensor], atol: float, rtol: float) -> str | None:
     """None if the flattened result ``got`` matches ``want``, else what differs."""
+    if not isinstance(want, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in want.items()):
+        raise TypeError(f"want must be a flattened answer (a dict of name -> tensor, from flatten), got "
+                        f"{type(want).__name__}")
+    atol, rtol = check_nonnegative_float("atol", atol), check_nonnegative_float("rtol", rtol)
     if not isinstance(got, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in got.items()):
         return "returned something that is not a tensor or a tuple of tensors"
     if set(got) != set(want):
@@ -172,6 +207,11 @@ def compare(got: dict[str, torch.Tensor], want: dict[str, torch.Tensor], atol: f
 def run_case(fn: Callable, args: tuple, seed: int) -> dict[str, torch.Tensor] | str:
     """Call ``fn(*args)`` on a copy of ``args`` with the global RNG seeded; the flattened result,
     or a one-line reason (``not attempted``, ``raised …``, ``returned …``)."""
+    if not callable(fn):
+        raise TypeError(f"fn must be the function to run, got {type(fn).__name__}")
+    if not isinstance(args, tuple):
+        raise TypeError(f"args must be the tuple of the case's arguments, got {type(args).__name__}")
+    seed = check_nonnegative_int("seed", seed)
     try:
         with seeded(seed):
             result = fn(*clone(args))
@@ -214,6 +254,10 @@ def fingerprint(value) -> str:
                 walk(v[k])
         elif callable(v) and hasattr(v, "__qualname__"):
             h.update(f"F{v.__module__}.{v.__qualname__}".encode())
+        elif isinstance(v, (set, frozenset)) or " at 0x" in repr(v):
+            # a set's order and a default repr's address change between runs: the hash would too
+            raise TypeError(f"value must hold tensors, modules, dataclasses, numbers, strings, lists, tuples "
+                            f"and dicts, got a {type(v).__name__} whose hash would change between runs")
         else:
             h.update(f"V{type(v).__qualname__}:{v!r}".encode())
 
