@@ -8,7 +8,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 09 · GANs: the optimal discriminator, the JSD and the k-step game
 #
 # A generative adversarial network pits a generator $G$, which turns noise $z$ into samples, against a
@@ -19,7 +19,7 @@
 # paper's Fig. 1), and train GANs on a ring of eight Gaussians: there the game can drop modes even though
 # its optimum covers them all, and a discriminator that judges pairs of samples (PacGAN) repairs it.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # **Notation.**
 #
 # | symbol | meaning | in code |
@@ -54,7 +54,7 @@ lk.seed(0)
 device = lk.get_device()
 print("device:", device)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## The minimax game
 #
 # $G$ maps $z \sim p_z$ to $x = G(z)$, which has some density $p_g$. $D(x) \in (0, 1)$ is the
@@ -91,7 +91,8 @@ p_data_1d, p_g_1d = (0.75, 0.5), (-0.5, 0.75)
 def fit_d(d_net, *, generator, **train):
     data = gan.AffineGenerator(mu=p_data_1d[0], scale=p_data_1d[1])
     return gan.fit_discriminator(d_net, gan.AffineGenerator(mu=p_g_1d[0], scale=p_g_1d[1]),
-                                 lambda n: data.sample(n, generator=generator), generator=generator, **train)
+                                 lambda n: data.sample(n, generator=generator), generator=generator,
+                                 progress=False, **train)  # no bar in a checked cell
 
 
 D, _ = lk.checkpoint.cached("gan-fixed-g-d", build=gan.MLPDiscriminator,
@@ -119,7 +120,7 @@ ax.legend(fontsize=8, frameon=False)
 ax.set_xlabel("x")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # The trained discriminator (dashed blue) lies on top of the closed form (thick orange): it crosses
 # $1/2$ where the two densities cross ($x \approx 0.14$), climbs to 0.95 over the data (at $x \approx 1.76$), and bends
 # down again at the right edge (0.91 at $x = 2.5$), where the tail of the wider $p_g$ (standard deviation 0.75 against 0.5)
@@ -160,7 +161,7 @@ check("|V(D*, G) - (-log 4 + 2 JSD)|", abs(v_star - (-math.log(4) + 2 * js)), at
 beaten = check_true("the trained D does not beat D*", v_trained <= v_star + 1e-6,
                     detail=f"V(D, G) = {v_trained:.2f} <= V(D*, G) = {v_star:.2f} nats")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Step 3: the global minimum is $p_g = p_{data}$
 #
 # Pointwise, $-H(\bar\alpha)$ is convex in $\alpha$ and smallest at $\alpha = 1/2$, where it equals
@@ -187,7 +188,7 @@ axes[1].set_title(r"$V(D^*, G)$, minimum $-\log 4$ (dotted)", fontsize=9)
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # Moving the mean of $p_g$ away from that of $p_{data}$ (0.75) raises $V(D^*, G)$ from $-\log 4 \approx -1.39$
 # towards $0$: the JSD saturates at $\log 2$ once the supports barely overlap, which is why the minimax
 # generator gets little signal early on.
@@ -241,7 +242,7 @@ for tag, i in panels.items():
           f"D from {f['d'][i].min():.2f} to {f['d'][i].max():.2f} on the grid, "
           f"max |D - D*| where the data are {np.abs(f['d'][i] - f['d_star'][i])[on_data].max():.2f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figure. (a) At step 0, $p_g$ sits at $-1.5$, left of the data, and $D$ is an untrained
 # network: nearly flat, between 0.31 and 0.47 on the grid, far from $D^*$ (orange), which already jumps from 0 to 1 between
 # the two densities. (The paper's panel (a) starts instead from a pair near convergence.) (b) Twenty
@@ -260,7 +261,7 @@ for (k, loss), fr in frames.items():
               unit="nats", paper="0 at p_g = p_data", digits=3)
         check(f"k = {k} {loss}, |mean of p_g - 1.5|", abs(fr["mu"][-1] - 1.5), at_most=gan_toys.MU_TOL)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Widget: replay the game
 #
 # The left panel shows $p_{data}$ (shaded, black dotted), $p_g$ (green), the trained $D$ (dashed blue)
@@ -276,7 +277,7 @@ for (k, loss), fr in frames.items():
 app = training_player(frames)
 app
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Eight Gaussians on a ring: mode coverage
 #
 # In 2-D the data are an equal mixture of eight Gaussians of standard deviation $\sigma = 0.02$ on a
@@ -300,7 +301,7 @@ specs["PacGAN"] = ("gan-ring-pacgan", {"train": {"snapshot_every": 2000}})
 trained = gan_toys.cached_rings(dict(specs.values()))
 runs = {key: trained[name][1] for key, (name, _) in specs.items() if key != "PacGAN"}
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # Second, the fix. **Why can a GAN drop a mode at all**, when Step 3 proved that the game's unique
 # optimum covers every mode? The optimal discriminator does see a dropped mode: $D^* = 1$ on the missing
 # mode, and $D^* < 1/2$ on the modes that hold too many samples (with 6 of 8 modes covered,
@@ -375,7 +376,7 @@ check("PacGAN, modes captured", pac["modes_captured"], at_least=gan_toys.MODES_M
       digits=0)
 hq = check("PacGAN, high-quality share", 100 * pac["hq_fraction"], at_least=100 * gan_toys.HQ_MIN, unit="%", digits=0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the figures. In the first figure every run leaves the origin within 250 steps. Three of the
 # four plain runs spread into a full ring by step 250 and then gather at the centres, but after only
 # 1,000 steps at a constant learning rate many samples still lie on bridges between neighbouring
@@ -400,7 +401,7 @@ hq = check("PacGAN, high-quality share", 100 * pac["hq_fraction"], at_least=100 
 # fair share of 312, and mean $D(G(z)) = 0.49$, close to the $1/2$ of the game's optimum. The same recipe
 # with a one-sample discriminator is the fair comparison, and it is in the benchmark: 8/8 on 2 of 5 seeds.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * For fixed $G$ the best discriminator is $D^* = p_{data}/(p_{data}+p_g)$, found point by point; a trained
@@ -450,7 +451,7 @@ def optimal_discriminator(p_data, p_g, x):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("9.1", optimal_discriminator)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # > **Exercise 9.2 (Jensen-Shannon divergence).** Return
 # > $\mathrm{JSD}(p_{data}\,\|\,p_g) = \tfrac12\mathrm{KL}(p_{data}\,\|\,m) + \tfrac12\mathrm{KL}(p_g\,\|\,m)$,
 # > $m = (p_{data} + p_g)/2$, integrating on the grid `x` with the trapezoidal rule (`torch.trapezoid`).
@@ -468,7 +469,7 @@ def jsd(p_data, p_g, x):
 # NBVAL_CHECK_OUTPUT
 lk.homework.check("9.2", jsd)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ### Going further
 #
 # > **Going further.** Show that for fixed $G$, $y \mapsto \alpha \log y + \gamma \log(1 - y)$ is concave on
