@@ -14,7 +14,8 @@ train the model. Changing any of them retrains.
 Cache folders are searched in order: every folder in ``$LECTUREKIT_SHARED_CACHE`` (separated by
 ``os.pathsep``; read-only, e.g. a class server's pre-trained models from ``lecturekit cache warm``),
 then the writable cache ``$LECTUREKIT_CACHE``, else ``$XDG_CACHE_HOME/lecturekit``, else
-``~/.cache/lecturekit``. A miss trains and saves into the writable cache; a folder that cannot be
+``~/.cache/lecturekit``. Last come the models shipped in the package (:data:`SHIPPED_DIR`:
+the digit judge). A miss trains and saves into the writable cache; a folder that cannot be
 written never raises (the model is returned, with a warning that it was not saved).
 """
 
@@ -80,9 +81,18 @@ def shared_cache_dirs() -> list[Path]:
     return [Path(part).expanduser() for part in raw.split(os.pathsep) if part.strip()]
 
 
+#: Read-only models that ship inside the package, searched last: only the digit judge
+#: (:mod:`lecturekit.judge`), a measuring instrument rather than a model a notebook teaches, so that
+#: a cold notebook does not spend minutes training it. Its key carries judge.py's source like any
+#: other entry; ``tests/test_judge.py`` fails when the shipped copy no longer matches that key.
+SHIPPED_DIR = Path(__file__).resolve().parent / "models"
+
+
 def cache_dirs() -> list[tuple[str, Path]]:
-    """Every cache folder in search order, as ``(kind, path)`` with kind ``"shared"`` or ``"user"``."""
-    return [("shared", d) for d in shared_cache_dirs()] + [("user", cache_dir(create=False))]
+    """Every cache folder in search order, as ``(kind, path)`` with kind ``"shared"``, ``"user"``
+    or ``"shipped"`` (:data:`SHIPPED_DIR`)."""
+    return ([("shared", d) for d in shared_cache_dirs()] + [("user", cache_dir(create=False))]
+            + [("shipped", SHIPPED_DIR)])
 
 
 def find(key: str) -> Path | None:

@@ -212,7 +212,7 @@ def _cmd_doctor(args) -> int:
     for kind, folder in checkpoint.cache_dirs():
         mine = [e for e in entries if e["kind"] == kind and e["path"].parent == folder]
         state = "" if folder.is_dir() else " (missing)"
-        access = "read-only" if kind == "shared" else "writable"
+        access = {"shared": "read-only", "user": "writable", "shipped": "shipped with lecturekit"}[kind]
         print(f"  model cache ({access}): {folder}{state}: {len(mine)} models, "
               f"{sum(e['mb'] for e in mine):.1f} MiB")
     if args.verbose:

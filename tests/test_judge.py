@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lecturekit import data, judge
+from lecturekit import checkpoint, data, judge
 from lecturekit.utils import make_generator, rand
 
 
@@ -72,3 +72,42 @@ def test_inception_score_bounds():
 def test_bad_images_are_refused(bad, match):
     with pytest.raises((TypeError, ValueError), match=match):
         judge.digit_scores(bad)
+
+
+def test_the_shipped_judge_is_the_one_the_current_code_would_train():
+    """The judge ships in lecturekit/models/ so that a cold notebook does not train it for minutes.
+    Its file name carries the cache key (configs, version, judge.py's source): when judge.py or its
+    settings change, this fails until the shipped copy is replaced by a freshly trained one
+    (``rm lecturekit/models/digit-judge-*``, run ``pytest tests/test_judge.py`` with an empty
+    LECTUREKIT_CACHE, then copy the new ``digit-judge-KEY.pt/.json`` from that cache)."""
+    key = checkpoint.cache_key("digit-judge", model=judge.JUDGE_CONFIG["model"], train=judge.JUDGE_CONFIG["train"],
+                               data={"name": "mnist_5k", "split": "train"}, code=(judge.DigitJudge, judge.fit_judge))
+    shipped = sorted(p.name for p in checkpoint.SHIPPED_DIR.glob("*"))
+    assert shipped == [f"{key}.json", f"{key}.pt"], shipped
+    state, config, extras = checkpoint.load(checkpoint.SHIPPED_DIR / f"{key}.pt")
+    assert config["train"] == judge.JUDGE_CONFIG["train"]
+    assert extras["info"]["test_accuracy"] >= 0.97
+
+
+def test_a_cold_cache_finds_the_shipped_judge(tmp_path, monkeypatch):
+    monkeypatch.setenv("LECTUREKIT_CACHE", str(tmp_path / "empty"))
+    monkeypatch.delenv("LECTUREKIT_SHARED_CACHE", raising=False)
+    key = checkpoint.cache_key("digit-judge", model=judge.JUDGE_CONFIG["model"], train=judge.JUDGE_CONFIG["train"],
+                               data={"name": "mnist_5k", "split": "train"}, code=(judge.DigitJudge, judge.fit_judge))
+    assert checkpoint.find(key) == checkpoint.SHIPPED_DIR / f"{key}.pt"
+    assert [e["kind"] for e in checkpoint.entries()] == ["shipped"]
+
+
+@pytest.mark.slow
+def test_the_judge_trains_from_scratch_to_97_percent(tmp_path, monkeypatch):
+    """What the shipped copy claims, done again here: the judge's own recipe, trained cold."""
+    monkeypatch.setenv("LECTUREKIT_CACHE", str(tmp_path))
+    x, y = data.mnist_5k("train")
+    x_test, y_test = data.mnist_5k("test")
+    model, history = checkpoint.cached(
+        "digit-judge-retrained", build=judge.DigitJudge, model=judge.JUDGE_CONFIG["model"],
+        fit=lambda m, **train: judge.fit_judge(m, x, y, progress=False, **train), train=judge.JUDGE_CONFIG["train"])
+    with torch.no_grad():
+        accuracy = float((model(x_test).argmax(-1) == y_test).double().mean())
+    print(f"judge trained from scratch: {accuracy:.1%} of the 1,000 test digits (needs ≥ 97%)")
+    assert accuracy >= 0.97 and history.loss[-1] < history.loss[0]
