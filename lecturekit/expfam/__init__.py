@@ -37,6 +37,7 @@ from __future__ import annotations
 from . import base, duality, families
 from .base import *  # noqa: F403
 from .duality import *  # noqa: F403
+from .duality import _default_theta  # noqa: F401  (the Newton start, read by tests/test_expfam.py)
 from .families import *  # noqa: F403
 
 __all__ = [*base.__all__, *families.__all__, *duality.__all__]
