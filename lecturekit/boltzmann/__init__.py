@@ -45,7 +45,7 @@ from __future__ import annotations
 from . import deep, fitting, rbm
 from .deep import *  # noqa: F403
 from .fitting import *  # noqa: F403
-from .fitting import (DBM_TRAIN, DBN_TRAIN, DEEP_HIDDEN, MIN_CLASSES, MIN_PCD_GAIN, MIN_TEST_LOGLIK, RBM_METHODS,
+from .fitting import (DBM_TRAIN, DBN_TRAIN, DEEP_HIDDEN, MIN_CLASSES, MIN_PCD_GAIN, MIN_TEST_LOGLIK, RBM10_TRAIN, RBM_METHODS,
                       RBM_TRAIN, SAMPLE_SWEEPS)
 from .rbm import *  # noqa: F403
 
