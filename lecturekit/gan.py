@@ -28,9 +28,8 @@ References:
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from numbers import Real
 
 import torch
@@ -41,6 +40,7 @@ from .nn import mlp
 from .train import History, check_num_steps, fit, run_steps
 from .utils import (check_choice, check_generator, check_nonnegative_int, check_positive_float, check_positive_int,
                     check_probability, check_tensor, randn)
+from .utils import one_thread as _one_thread
 
 __all__ = [
     "LOSSES", "D_STAR_TOL", "IDENTITY_TOL",
@@ -191,23 +191,6 @@ class GAN(nn.Module):
 
 
 # --------------------------------------------------------------------------- training
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run the block on one CPU thread, then restore the thread count.
-
-    The toy games train networks of a few thousand weights on (N, 1) or (N, 2) tensors: far below
-    the size where torch's threads pay off, and on a busy machine every op split across two threads
-    waits for a descheduled one (a 1,000-step ring run took minutes instead of seconds at a load of
-    20). One thread also makes a notebook's run the same computation as the benchmark's.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _check_net(name: str, net, *, sampler: bool = False) -> nn.Module:

@@ -27,7 +27,7 @@ from . import checks
 from .checks import *  # noqa: F403  (re-exported: lk.utils.check_* is the public spelling)
 from .checks import _is_int, check_device, check_dtype, check_nonnegative_int, check_positive_int, check_tensor
 
-__all__ = [
+__all__ = ["one_thread", 
     "seed",
     "seeded",
     "make_generator",
@@ -208,3 +208,26 @@ def get_device(name: str | None = None) -> torch.device:
             raise ValueError(f"{source} asks for 'mps' but Apple MPS is not available on this machine")
         return device
     raise ValueError(f"{source} must be one of 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}")
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the block on one CPU thread, then restore the thread count it had (even on error).
+
+    For trainings whose result a notebook checks. torch splits some ops across threads, and the
+    order of a split reduction changes the float rounding, so a chaotic training (a GAN, a
+    semi-supervised VAE) can end in a different model with 2 threads than with 1: one thread makes
+    the result the same whatever ``OMP_NUM_THREADS`` a reader has. It also avoids a trap of busy
+    machines: on two cores every op split across two threads waits for a descheduled thread (a
+    planar-flow step took 20 to 50 times longer at a load of 12); the small networks of these
+    notebooks are far below the size where threads pay off.
+    """
+    threads = torch.get_num_threads()
+    if threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -16,7 +16,6 @@ References:
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 
@@ -26,7 +25,7 @@ from .. import data
 from ..claims import check, check_true
 from ..train import History, check_num_steps, evaluating, fit
 from ..utils import (check_choice, check_dtype, check_float, check_generator, check_int, check_nonnegative_int,
-                     check_positive_float, check_positive_int, randn)
+                     check_positive_float, check_positive_int, one_thread, randn)
 from .layers import Flow, PlanarFlow
 
 __all__ = ["one_thread", "FIG3_KS", "FIG3_MAX_KL_K32", "NICE_U1_MAX_KL", "log_partition", "anneal_schedule",
@@ -48,27 +47,6 @@ FIG3_MAX_KL_K32 = {"U1": 0.05, "U2": 0.15, "U3": 0.45, "U4": 0.30}
 NICE_U1_MAX_KL = 1.0
 #: The widget's U3 flow must put at least this fraction of p's mass of U3's lower branch there.
 U3_MIN_BRANCH_SHARE = 0.5
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Run the block on one CPU thread, then restore the thread count it had (even on error).
-
-    Fits, KL estimates and density grids here run thousands of small ops on (N, 2) tensors. torch splits some of their ops (``tanh``,
-    batched matmuls) across threads, and on a busy two-core machine every split step then waits
-    for a descheduled thread: with two threads a planar-flow step took 20 to 50 times longer at a
-    load average of 12 (measured), with one it is unaffected. On a quiet machine one thread is as
-    fast, since these tensors are far below the size where threads pay off.
-    """
-    threads = torch.get_num_threads()
-    if threads == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _check_targets(target, num_flows):

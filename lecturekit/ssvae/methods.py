@@ -23,7 +23,7 @@ from .. import vae as _vae
 from ..checkpoint import cache_key, cached
 from ..train import Batches, History, evaluating, fit
 from ..utils import check_generator, check_nonnegative_int, check_positive_float, check_positive_int, check_tensor
-from ..utils import make_generator, randint, randperm
+from ..utils import make_generator, one_thread, randint, randperm
 from .model import M2, Classifier, _check_model, _flat, _inputs, _m2_loss, check_labels, error_rate
 
 __all__ = ["draw_labels", "SSLData", "ssl_data", "fit_classifier", "fit_m2", "features", "cached_method",
@@ -263,14 +263,15 @@ def cached_method(kind: str, data: SSLData, *, model: dict, train: dict, retrain
             raise TypeError(f"{name} must be a dict of keyword arguments, got {type(cfg).__name__}")
 
     def fit_one(m, *, generator, **kw):
-        if kind == "vae":
-            return _vae.fit_vae(m, data.x_all, generator=generator, **kw)
-        if kind == "nn":
-            history = fit_classifier(m, data.x_l, data.y_l, generator=generator, **kw)
-        else:
-            history = fit_m2(m, data.x_l, data.y_l, data.x_u, generator=generator, **kw)
-        history.info.update(_scores(m, data))
-        return history
+        with one_thread():  # the same model whatever the reader's thread count (see utils.one_thread)
+            if kind == "vae":
+                return _vae.fit_vae(m, data.x_all, generator=generator, **kw)
+            if kind == "nn":
+                history = fit_classifier(m, data.x_l, data.y_l, generator=generator, **kw)
+            else:
+                history = fit_m2(m, data.x_l, data.y_l, data.x_u, generator=generator, **kw)
+            history.info.update(_scores(m, data))
+            return history
 
     if kind == "vae":
         build, model = _vae.VAE, _vae_model(model)
