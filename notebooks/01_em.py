@@ -92,7 +92,7 @@ print(f"log p = {log_p:.4f},  L = {L:.4f},  KL = {kl:.4f}")
 # %%
 # NBVAL_CHECK_OUTPUT
 check("|log p − (L + KL)|, random q and θ", abs(float(log_p - (L + kl))), at_most=1e-8, unit="nats", digits=1)
-check("KL(q ‖ posterior), random q", float(kl), at_least=0.0, unit="nats")
+_ = check("KL(q ‖ posterior), random q", float(kl), at_least=0.0, unit="nats")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## EM: coordinate ascent on $\mathcal{L}$
@@ -124,7 +124,7 @@ for h in gmm.history_[1:17]:
 ll = gmm.log_likelihoods_
 check("largest drop of log p between EM iterations", max(a - b for a, b in zip(ll, ll[1:])), at_most=1e-9,
       unit="nats", digits=1)
-check("KL gap right after each E-step (largest)", max(abs(h["kl"]) for h in gmm.history_ if h["step"] == "E"),
+_ = check("KL gap right after each E-step (largest)", max(abs(h["kl"]) for h in gmm.history_ if h["step"] == "E"),
       at_most=1e-8, unit="nats", digits=1)
 
 # %%
@@ -186,7 +186,7 @@ print(f"lecturekit: {ours:.6f} nats per point;  scikit-learn: {theirs:.6f}")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-check("|lecturekit − scikit-learn| log-likelihood per point", abs(ours - theirs), at_most=1e-6, unit="nats", digits=1)
+_ = check("|lecturekit − scikit-learn| log-likelihood per point", abs(ours - theirs), at_most=1e-6, unit="nats", digits=1)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

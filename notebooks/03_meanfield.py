@@ -70,7 +70,7 @@ for rho in [0.0, 0.5, 0.8, 0.95]:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-check("largest |Var_q − (1 − ρ²)| after CAVI", max(gaps), at_most=1e-4, digits=1)
+_ = check("largest |Var_q − (1 − ρ²)| after CAVI", max(gaps), at_most=1e-4, digits=1)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Widget: the variance underestimate
@@ -274,7 +274,7 @@ check("ELBO gained by the reparametrization over the baseline", final["reparam"]
       unit="nats", digits=1)
 q = runs["reparam"][0]
 accuracy = float((((x @ q.m.detach()) > 0).double() == y).double().mean())
-check("training accuracy of the posterior mean", 100 * accuracy, at_least=95.0, unit="%", digits=1)
+_ = check("training accuracy of the posterior mean", 100 * accuracy, at_least=95.0, unit="%", digits=1)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary

@@ -264,7 +264,7 @@ check("train ELBO minus test ELBO, dim z = 20", histories[20]["train_elbo"] - te
       at_least=vae.MIN_OVERFIT_GAP, unit="nats", digits=1)
 check("inception score of dim z = 20 samples", scores[20].inception_score, at_least=vae.MIN_INCEPTION_Z20)
 check("Fréchet distance of dim z = 20 samples", scores[20].frechet_distance, at_most=vae.MAX_FRECHET_Z20, digits=1)
-check("classes hit by dim z = 20 samples", scores[20].classes_hit, at_least=vae.MIN_CLASSES_Z20, digits=0)
+_ = check("classes hit by dim z = 20 samples", scores[20].classes_hit, at_least=vae.MIN_CLASSES_Z20, digits=0)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Reading the table: the test ELBO rises with the size of the code, fast from 2 to 5 (29
@@ -335,7 +335,7 @@ print("  ".join(f"L_{k} = {v:.1f}" for k, v in bounds.items()), " (nats per test
 check_true("L_1 <= L_5 <= L_50 <= L_500", bounds[1] <= bounds[5] <= bounds[50] <= bounds[500])
 check("test L_50 of dim z = 20", bounds[50], at_least=vae.MIN_TEST_L50_Z20, unit="nats", digits=1,
       paper="-86.8 for log p (60,000 digits, k = 5000; Burda et al. Table 1, VAE)")
-check("L_50 - L_1 (the importance-weighting gain)", bounds[50] - bounds[1], at_least=vae.MIN_IWAE_GAIN, unit="nats",
+_ = check("L_50 - L_1 (the importance-weighting gain)", bounds[50] - bounds[1], at_least=vae.MIN_IWAE_GAIN, unit="nats",
       digits=1)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -387,7 +387,7 @@ for name, (count, activity) in au.items():
 check("active units of the VAE (of 50)", au["VAE"][0], at_most=vae.MAX_ACTIVE_VAE, digits=0, paper="19 of 50 (Burda et al. Table 1)")
 check("active units of the IWAE (of 50)", au["IWAE, k = 5"][0], at_least=vae.MIN_ACTIVE_IWAE, digits=0,
       paper="22 of 50 (k = 5)")
-check("active units the IWAE keeps beyond the VAE", au["IWAE, k = 5"][0] - au["VAE"][0], at_least=vae.MIN_ACTIVE_GAIN,
+_ = check("active units the IWAE keeps beyond the VAE", au["IWAE, k = 5"][0] - au["VAE"][0], at_least=vae.MIN_ACTIVE_GAIN,
       digits=0, paper="3 (22 vs 19)")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -455,7 +455,7 @@ plt.show()
 log_z = hvi.TARGETS["banana"][1]
 check_true("the bound rises with T and stays below log Z",
            hvi_bounds[0] < hvi_bounds[1] < hvi_bounds[4] < log_z + 0.01)
-check("share of the T = 0 gap to log Z that T = 4 closes", (hvi_bounds[4] - hvi_bounds[0]) / (log_z - hvi_bounds[0]),
+_ = check("share of the T = 0 gap to log Z that T = 4 closes", (hvi_bounds[4] - hvi_bounds[0]) / (log_z - hvi_bounds[0]),
       at_least=hvi.MIN_GAP_CLOSED)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -519,7 +519,7 @@ print("-log p(x_τ | z=μ(x)) " + "".join(f"{v:7.0f}" for v in fixed.mean(1).tol
 
 # %%
 # NBVAL_CHECK_OUTPUT
-check("-L_50(x shifted by 2 pixels) minus -L_50(x), mean over 100 digits", shift_cost, at_least=vae.MIN_SHIFT_COST,
+_ = check("-L_50(x shifted by 2 pixels) minus -L_50(x), mean over 100 digits", shift_cost, at_least=vae.MIN_SHIFT_COST,
       unit="nats", digits=0)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}

@@ -78,7 +78,7 @@ print(f"alpha_bar at T/2 = {float(model0.alpha_bar[20]):.3f}, at T = {float(mode
 
 # %%
 # NBVAL_CHECK_OUTPUT
-check("largest |chain mean − closed form| in standard errors", z_max, at_most=3.0, digits=1)
+_ = check("largest |chain mean − closed form| in standard errors", z_max, at_most=3.0, digits=1)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ### The stationary distribution and the PDE view
@@ -111,7 +111,7 @@ print(f"over t = 0..40: largest |mean| {drift_pi:.3f}, largest |variance − 1| 
 
 # %%
 # NBVAL_CHECK_OUTPUT
-check("π = N(0, I) stationary, largest |variance − 1| along the chain", spread_pi, at_most=0.05, digits=3)
+_ = check("π = N(0, I) stationary, largest |variance − 1| along the chain", spread_pi, at_most=0.05, digits=3)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The generative model runs the chain backwards
@@ -153,7 +153,7 @@ for T in (5, 40, 400):
 # NBVAL_CHECK_OUTPUT
 dev = {T: float((r - 1).abs().max()) for T, r in ratios.items()}
 check("T = 400, largest |v_t / β_t − 1|", dev[400], at_most=0.15, digits=3)
-check("how much smaller that deviation is at T = 400 than at T = 40", dev[40] / dev[400], at_least=4.0, digits=1)
+_ = check("how much smaller that deviation is at T = 400 than at T = 40", dev[40] / dev[400], at_least=4.0, digits=1)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The bound on the log-likelihood
@@ -222,7 +222,7 @@ print(f"bound K = {float(D.bits(K)):.2f} bits, isotropic Gaussian {float(D.bits(
 
 # %%
 # NBVAL_CHECK_OUTPUT
-check("gain of the bound over an isotropic Gaussian", gain, at_least=D.GAIN_BITS_BAND[0], at_most=D.GAIN_BITS_BAND[1],
+_ = check("gain of the bound over an isotropic Gaussian", gain, at_least=D.GAIN_BITS_BAND[0], at_most=D.GAIN_BITS_BAND[1],
       unit="bits", paper=2.35)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -269,7 +269,7 @@ print(f"energy distance: diffusion {ed_model:.4f}, fitted Gaussian {ed_gauss:.3f
 
 # %%
 # NBVAL_CHECK_OUTPUT
-check("energy distance of the samples, as a share of the fitted Gaussian's", ed_model / ed_gauss,
+_ = check("energy distance of the samples, as a share of the fitted Gaussian's", ed_model / ed_gauss,
       at_most=D.ENERGY_RATIO_MAX, digits=3)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -355,7 +355,7 @@ check("completions (lower third hidden) judged as the original digit", 100 * acc
       at_least=100 * D.INPAINT_ACCURACY_MIN, unit="%", digits=0)
 check("known pixels changed by the sampler (largest |change|)", float((filled[:, mask] - known[:, mask]).abs().max()),
       at_most=0.0, digits=1)
-check("spread of the four completions of a digit (std over hidden pixels)",
+_ = check("spread of the four completions of a digit (std over hidden pixels)",
       float(filled[:, ~mask].view(8, 4, -1).std(1).mean()), at_least=0.05, digits=2)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
