@@ -26,10 +26,27 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Integration tests (servers, browsers) run last by default; ``--reverse`` reverses everything."""
-    items.sort(key=lambda item: "/integration/" in str(item.path).replace("\\", "/"))
-    if config.getoption("--reverse"):
-        items.reverse()
+    """Integration tests (servers, browsers) run last, after the notebooks have warmed the model
+    cache. ``--reverse`` reverses the order of the test files and notebooks, and of the tests
+    inside each test file, so the cache is warmed in reverse order (notebook 10 first); a
+    notebook's cells keep their order (they share one kernel) and integration tests stay last."""
+    def integration(item):
+        return "/integration/" in str(item.path).replace("\\", "/")
+
+    items.sort(key=integration)
+    if not config.getoption("--reverse"):
+        return
+    groups: dict[tuple[bool, str], list] = {}
+    for item in items:
+        groups.setdefault((integration(item), str(item.path)), []).append(item)
+    ordered = []
+    keys = list(groups)
+    units = [k for k in keys if not k[0]][::-1]
+    integrations = [k for k in keys if k[0]][::-1]
+    for key in units + integrations:
+        group = groups[key]
+        ordered.extend(group if key[1].endswith(".ipynb") else group[::-1])
+    items[:] = ordered
 
 
 @pytest.fixture
