@@ -8,10 +8,12 @@ overwrite a script edit after a checkout.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from .utils import check_path, check_positive_int
@@ -158,6 +160,25 @@ def _check_file(name: str, value, suffixes: tuple[str, ...]) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    """Set (a string) or unset (``None``) environment variables for the block, then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        for k, v in values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def warm_cache(names: list[str] | None, directory: str | os.PathLike, *, timeout: int = 1800,
                progress: bool | None = None) -> list[tuple[str, float]]:
     """Pre-train every model the notebooks use into ``directory`` by executing them headless with
@@ -180,12 +201,10 @@ def warm_cache(names: list[str] | None, directory: str | os.PathLike, *, timeout
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"directory must be a folder, but {str(target)!r} is a file")
     target.mkdir(parents=True, exist_ok=True)
-    saved = {k: os.environ.get(k) for k in ("LECTUREKIT_CACHE", "LECTUREKIT_SHARED_CACHE", "TQDM_DISABLE")}
-    os.environ["LECTUREKIT_CACHE"] = str(target)
-    os.environ.pop("LECTUREKIT_SHARED_CACHE", None)  # train everything into the target, not around it
-    os.environ["TQDM_DISABLE"] = "1"  # the notebooks' own bars would interleave with this one
     done = []
-    try:
+    # train everything into the target, not around it (no shared cache); the notebooks' own bars
+    # would interleave with this one
+    with environment(LECTUREKIT_CACHE=str(target), LECTUREKIT_SHARED_CACHE=None, TQDM_DISABLE="1"):
         bar = tqdm(scripts, desc="warming the model cache", unit="notebook", disable=disable)
         for script in bar:
             bar.set_postfix_str(script.stem)
@@ -196,12 +215,6 @@ def warm_cache(names: list[str] | None, directory: str | os.PathLike, *, timeout
                 execute(ipynb, timeout=timeout, cwd=script.parent)
             done.append((script.stem, time.perf_counter() - start))
         bar.close()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return done
 
 

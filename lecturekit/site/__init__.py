@@ -204,10 +204,8 @@ def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_f
     exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"lk_site.html.j2": assets.TEMPLATE})],
                             template_file="lk_site.html.j2", exclude_anchor_links=False)
     report = {"out": str(out), "notebooks": []}
-    saved = {k: os.environ.get(k) for k in ("TQDM_DISABLE", "LECTUREKIT_PRESENT")}
-    os.environ["TQDM_DISABLE"] = "1"  # no progress bars in the pages
-    os.environ.pop("LECTUREKIT_PRESENT", None)  # frames at the notebook's own scale
-    try:
+    # no progress bars in the pages; frames at the notebook's own scale
+    with nbtools.environment(TQDM_DISABLE="1", LECTUREKIT_PRESENT=None):
         for script, (stem, title) in zip(scripts, entries):
             t0 = time.perf_counter()
             if progress is not None:
@@ -243,12 +241,6 @@ def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_f
                              "seconds": e["seconds"], "errors": e["errors"]} for e in shown]})
             if progress is not None:
                 progress(summary({"notebooks": report["notebooks"][-1:]}, totals=False))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     (out / "index.html").write_text(_index(entries, report))
     report["seconds"] = time.perf_counter() - start
     report["bytes"] = _folder_bytes(out)
