@@ -547,6 +547,12 @@ viz.image_grid(axes[0], means.clamp(0, 1).cpu(), nrow=6, title=r"mean decodings 
 viz.image_grid(axes[1], draws.clamp(0, 1).cpu(), nrow=6, title=r"samples $x \sim \mathcal{N}(m_\theta(z), \sigma^2 I)$")
 plt.show()
 
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# Reading the figure: of the six mean decodings only the second (a 5) and the third (a 9) read
+# clearly as digits; the others lay the strokes of several digits over each other in grey, the
+# average the paragraph above predicts. The samples keep those shapes and add speckle over the whole
+# square, background included, which is the independent pixel noise of the Gaussian likelihood.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Frey Face
 #
