@@ -135,13 +135,19 @@ class DensityWarp(FigureApp):
             ax.set_aspect("equal")
             ax.tick_params(labelsize=7)
         # titles are static (text is slow to draw); what changes goes to the readout
-        self.animated(self.im_flow, self.lines_flow, self.im_planar, self.lines_planar, self.hyperplane, self.arrow)
+        # the left panel changes only with k: a middle layer, cached while the planar sliders move
+        self.layered(self.im_flow, self.lines_flow)
+        self._shown_k = None
+        self.animated(self.im_planar, self.lines_planar, self.hyperplane, self.arrow)
         fig.subplots_adjust(left=0.05, right=0.98, bottom=0.07, top=0.9, wspace=0.15)
 
-    def draw(self, r: dict) -> bool:
-        self.im_flow.set_data(r["density"])
-        self.im_flow.set_clim(0, float(r["density"].max()))
-        self.lines_flow.set_data(r["lines"][:, 0], r["lines"][:, 1])
+    def draw(self, r: dict) -> bool | str:
+        layer = r["k"] != self._shown_k
+        if layer:
+            self.im_flow.set_data(r["density"])
+            self.im_flow.set_clim(0, float(r["density"].max()))
+            self.lines_flow.set_data(r["lines"][:, 0], r["lines"][:, 1])
+            self._shown_k = r["k"]
         self.im_planar.set_data(r["q1"])
         self.im_planar.set_clim(0, float(r["q1"].max()))
         self.lines_planar.set_data(r["planar_lines"][:, 0], r["planar_lines"][:, 1])
@@ -151,7 +157,7 @@ class DensityWarp(FigureApp):
         along = 10 * np.array([-w2, w1]) / norm
         self.hyperplane.set_data([foot[0] - along[0], foot[0] + along[0]], [foot[1] - along[1], foot[1] + along[1]])
         self.arrow.set_data([0, r["u_hat"][0]], [0, r["u_hat"][1]])
-        return False
+        return "layer" if layer else False
 
     def readout(self, r: dict) -> str:
         return (f"<b>left:</b> q_k after k = {r['k']} of {self.num_layers} layers<br>"
