@@ -139,7 +139,7 @@ class MLPDiscriminator(nn.Module):
         x = check_tensor("x", x, shape=(None, self.data_dim), model=self, finite=False)
         if self.pack > 1:
             if x.shape[0] % self.pack:
-                raise ValueError(f"the batch size must be a multiple of pack={self.pack}, got {x.shape[0]} samples")
+                raise ValueError(f"x must hold a number of samples that is a multiple of pack={self.pack}, got {x.shape[0]}")
             x = x.reshape(x.shape[0] // self.pack, -1)
         return self.net(x).squeeze(-1)
 
@@ -155,7 +155,10 @@ class AffineGenerator(nn.Module):
         self.log_scale = nn.Parameter(torch.tensor(math.log(check_positive_float("scale", scale))))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.mu + self.log_scale.exp() * check_tensor("z", z, model=self, finite=False)
+        z = check_tensor("z", z, model=self, finite=False)
+        if z.ndim < 1 or z.shape[-1] != 1:
+            raise ValueError(f"z must hold one latent number per sample, shape (N, 1), got {tuple(z.shape)}")
+        return self.mu + self.log_scale.exp() * z
 
     def sample_z(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
         return randn((_check_n(n), 1), generator=generator, device=self.mu.device, dtype=self.mu.dtype)
@@ -203,7 +206,8 @@ def _check_net(name: str, net, *, sampler: bool = False) -> nn.Module:
 
 
 def _check_sampler(name: str, fn, batch_size: int, net: nn.Module) -> Callable[[int], torch.Tensor]:
-    """``fn`` callable; its first batch is checked once (a tensor of batch_size rows, the model's dtype)."""
+    """``fn`` callable; its first batch is checked once (a tensor of batch_size rows, the model's dtype,
+    finite, and as wide as the discriminator's ``data_dim`` when it has one)."""
     if not callable(fn):
         raise TypeError(f"{name} must be a function n -> (n, ...) tensor, got {type(fn).__name__}")
     first = []
@@ -215,6 +219,10 @@ def _check_sampler(name: str, fn, batch_size: int, net: nn.Module) -> Callable[[
             if x.ndim < 1 or x.shape[0] != n:
                 raise ValueError(f"{name}(n) must return n samples along the first axis, got shape "
                                  f"{tuple(x.shape)} for n = {n}")
+            width = getattr(net, "data_dim", None)
+            if isinstance(width, int) and (x.ndim != 2 or x.shape[1] != width):
+                raise ValueError(f"{name}(n) must return (n, {width}) samples for the discriminator "
+                                 f"(data_dim={width}), got shape {tuple(x.shape)}")
             first.append(True)
         return x
     return checked
@@ -225,6 +233,21 @@ def _check_betas(betas) -> tuple[float, float]:
             or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)):
         raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
     return float(betas[0]), float(betas[1])
+
+
+def _check_params(name: str, params) -> list | None:
+    """``None`` or the parameters (tensors, or dicts of optimizer parameter groups) an optimizer updates."""
+    if params is None:
+        return None
+    if isinstance(params, (torch.Tensor, str, bytes, dict)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"{name} must be an iterable of parameters (e.g. g_net.parameters()), got {type(params).__name__}")
+    params = list(params)
+    if not params:
+        raise ValueError(f"{name} must hold at least one parameter, got an empty list")
+    for p in params:
+        if not isinstance(p, (torch.Tensor, dict)):
+            raise TypeError(f"{name} must hold tensors (parameters) or parameter-group dicts, got a {type(p).__name__}")
+    return params
 
 
 def fit_gan(g_net: nn.Module, d_net: nn.Module, sample_data: Callable[[int], torch.Tensor], *, num_steps: int,
@@ -273,6 +296,7 @@ def fit_gan(g_net: nn.Module, d_net: nn.Module, sample_data: Callable[[int], tor
     if snapshot_every and snapshot is None:
         raise ValueError(f"snapshot_every={snapshot_every} needs a snapshot function to call")
     check_generator(generator)
+    g_params = _check_params("g_params", g_params)
     sample_data = _check_sampler("sample_data", sample_data, batch_size, d_net)
     opt_d = torch.optim.Adam(d_net.parameters(), lr=d_lr, betas=betas)
     opt_g = torch.optim.Adam(g_net.parameters() if g_params is None else g_params, lr=lr, betas=betas)
@@ -365,7 +389,7 @@ def _check_number(name: str, v):
 
 def gaussian_density(x: torch.Tensor, mu, sigma) -> torch.Tensor:
     """N(x | mu, sigma^2), elementwise (a closed form; the tests compare it with ``torch.distributions.Normal``)."""
-    x = check_tensor("x", x, finite=False)
+    x = check_tensor("x", x)
     mu, sigma = _check_number("mu", mu), _check_number("sigma", sigma)
     if not bool(torch.as_tensor(sigma > 0).all()):
         raise ValueError(f"sigma must be positive, got {sigma!r}")

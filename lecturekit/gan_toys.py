@@ -21,14 +21,16 @@ References:
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from torch import nn
 
 from .data import mode_centres, ring_of_gaussians
 from .gan import (GAN, AffineGenerator, MLPDiscriminator, _check_real, _one_thread, fit_gan, gaussian_density, jsd,
                   optimal_discriminator)
-from .train import History
-from .utils import (check_generator, check_positive_float, check_positive_int, check_probability, check_tensor,
+from .train import History, check_num_steps
+from .utils import (check_generator, check_nonnegative_int, check_positive_float, check_positive_int, check_probability, check_tensor,
                     model_dtype, randn)
 
 __all__ = ["JSD_END_MAX", "MU_TOL", "GAN1D", "fit_1d", "cached_1d",
@@ -40,6 +42,8 @@ JSD_END_MAX = 0.01
 MU_TOL = 0.1
 #: p_data of the 1-D replay (its identity in the model cache).
 DATA_1D = {"name": "normal", "mu": 1.5, "sigma": 0.5}
+#: fit_1d keywords that cached_1d sets itself (the data, and the generator seeded from train["seed"]).
+FORBIDDEN_1D = ("data_mu", "data_sigma", "grid", "generator")
 
 
 # --------------------------------------------------------------------------- the 1-D game of Fig. 1
@@ -51,6 +55,7 @@ class GAN1D(nn.Module):
 
     def __init__(self, *, g_mu: float = -1.5, g_scale: float = 0.5, hidden_dim: int = 32, num_layers: int = 2):
         super().__init__()
+        g_mu, g_scale = _check_real("g_mu", g_mu), check_positive_float("g_scale", g_scale)
         self.g_net = AffineGenerator(mu=g_mu, scale=g_scale)
         self.d_net = MLPDiscriminator(data_dim=1, hidden_dim=hidden_dim, num_layers=num_layers)
 
@@ -77,7 +82,14 @@ def fit_1d(model: GAN1D, *, num_steps: int = 400, k: int = 1, loss: str = "nonsa
     g_net, d_net = model.g_net, model.d_net
     dtype = model_dtype(model)
     device = g_net.mu.device
-    x = torch.linspace(-4, 4, 161, dtype=dtype) if grid is None else check_tensor("grid", grid, ndim=1)
+    if grid is not None:
+        check_tensor("grid", grid, ndim=1)
+        if not grid.is_floating_point():
+            raise TypeError(f"grid must be a floating-point tensor, got dtype {grid.dtype}")
+        if grid.numel() < 2 or not bool((grid[1:] > grid[:-1]).all()):
+            raise ValueError(f"grid must be an increasing 1-D grid of at least two points, got {grid.numel()} points "
+                             "that are not increasing")
+    x = torch.linspace(-4, 4, 161, dtype=dtype) if grid is None else grid
     x = x.to(device, dtype)
     p_data = gaussian_density(x, data_mu, data_sigma)
 
@@ -106,7 +118,11 @@ def cached_1d(name: str, *, model: dict | None = None, train: dict | None = None
     :data:`DATA_1D`, trained once and kept in the model cache (:func:`lecturekit.checkpoint.cached`)."""
     from .checkpoint import cached
 
-    train = _check_train(train, forbidden=("data_mu", "data_sigma", "grid", "generator"))
+    from .checkpoint import _check_name
+
+    _check_name("name", name)
+    model = _check_model(model, GAN1D)
+    train = _check_train(train, forbidden=FORBIDDEN_1D, fit=fit_1d)
     return cached(name, build=GAN1D, model=model or {}, fit=_fit_1d_data, train=train, data=DATA_1D)
 
 
@@ -114,14 +130,57 @@ def _fit_1d_data(model: GAN1D, **train) -> History:
     return fit_1d(model, data_mu=DATA_1D["mu"], data_sigma=DATA_1D["sigma"], **train)
 
 
-def _check_train(train, forbidden) -> dict:
+def _keywords(fn) -> list[str]:
+    return [p.name for p in inspect.signature(fn).parameters.values() if p.kind == p.KEYWORD_ONLY]
+
+
+def _check_keys(name: str, cfg, allowed: list[str], what: str) -> dict:
+    """``cfg`` (``None`` or a dict with string keys drawn from ``allowed``) as a dict; raise naming
+    ``name`` and the unknown key (the check runs before the model cache is looked at)."""
+    if cfg is None:
+        return {}
+    if not isinstance(cfg, dict):
+        raise TypeError(f"{name} must be a dict of {what}, got {type(cfg).__name__}")
+    for key in cfg:
+        if not isinstance(key, str):
+            raise TypeError(f"{name} must have string keys (keyword names), got the key {key!r}")
+    unknown = [key for key in cfg if key not in allowed]
+    if unknown:
+        raise TypeError(f"{name} has an unknown key {unknown[0]!r} ({what}: {', '.join(allowed)})")
+    return dict(cfg)
+
+
+def _check_model(model, build) -> dict:
+    """``model`` for ``build`` (GAN1D or GAN): known keys and valid values, checked before the cache is looked at."""
+    model = _check_keys("model", model, _keywords(build), f"keywords of {build.__name__}")
+    for key, v in model.items():
+        if key == "g_mu":
+            _check_real(key, v)
+        elif key == "g_scale":
+            check_positive_float(key, v)
+        else:  # every other keyword of GAN1D and GAN is a size
+            check_positive_int(key, v)
+    return model
+
+
+def _check_train(train, forbidden, fit=None) -> dict:
     if train is not None and not isinstance(train, dict):
         raise TypeError(f"train must be a dict of training keywords, got {type(train).__name__}")
+    for key in train or {}:
+        if not isinstance(key, str):
+            raise TypeError(f"train must have string keys (keyword names), got the key {key!r}")
     bad = sorted(set(train or {}) & set(forbidden))
     if bad:
         raise ValueError(f"train must not set {', '.join(bad)}: the data are fixed and the generator is "
                          "seeded from train['seed']")
-    return {"seed": 0, **(train or {})}
+    if fit is not None:
+        _check_keys("train", train, [k for k in _keywords(fit) if k not in forbidden] + ["seed"],
+                    f"keywords of {fit.__name__} and seed")
+    train = {"seed": 0, **(train or {})}
+    check_nonnegative_int("seed", train["seed"])
+    if "num_steps" in train:  # an absurd count warns now, before the cache is looked at
+        check_num_steps("num_steps", train["num_steps"])
+    return train
 
 
 # --------------------------------------------------------------------------- the ring of eight Gaussians
@@ -230,9 +289,13 @@ def cached_ring(name: str, *, model: dict | None = None, train: dict | None = No
                 device: torch.device | str | None = None) -> tuple[GAN, History]:
     """:func:`fit_ring` on ``GAN(**model)`` with ``train`` (its keywords plus ``seed``), trained once
     and kept in the model cache (:func:`lecturekit.checkpoint.cached`) with :data:`RING` as the data."""
-    from .checkpoint import cached
+    from .checkpoint import _check_name, cached
 
-    train = _check_train(train, forbidden=("std", "generator"))
+    _check_name("name", name)
+    model = _check_model(model, GAN)
+    if model.get("data_dim", 2) != 2:
+        raise ValueError(f"model must make 2-D samples for the ring, got data_dim={model['data_dim']!r}")
+    train = _check_train(train, forbidden=("std", "generator"), fit=fit_ring)
     return cached(name, build=GAN, model=model or {}, fit=_fit_ring_data, train=train, data=RING, device=device)
 
 
@@ -250,15 +313,20 @@ def cached_rings(runs: dict, *, workers: int = 2) -> dict:
     one by one: the cache seeds each run from its own configs, not from what ran before. A run that
     a worker could not save (a read-only cache) is trained here instead.
     """
-    from .checkpoint import cache_key, find
+    from .checkpoint import _check_name, cache_key, find
 
     if not isinstance(runs, dict) or not runs:
         raise TypeError(f"runs must be a non-empty dict {{name: {{'model': ..., 'train': ...}}}}, got {runs!r}")
     specs = {}
     for name, spec in runs.items():
+        _check_name("runs' name", name)
         if not isinstance(spec, dict) or not set(spec) <= {"model", "train"}:
             raise ValueError(f"runs[{name!r}] must be a dict with the keys 'model' and/or 'train', got {spec!r}")
-        specs[name] = (spec.get("model") or {}, _check_train(spec.get("train"), forbidden=("std", "generator")))
+        model = _check_model(spec.get("model"), GAN)
+        if model.get("data_dim", 2) != 2:
+            raise ValueError(f"runs[{name!r}]['model'] must make 2-D samples for the ring, got "
+                             f"data_dim={model['data_dim']!r}")
+        specs[name] = (model, _check_train(spec.get("train"), forbidden=("std", "generator"), fit=fit_ring))
     workers = check_positive_int("workers", workers)
     missing = [name for name, (model, train) in specs.items()
                if find(cache_key(name, model=model, train=train, data=RING, code=(GAN, _fit_ring_data))) is None]

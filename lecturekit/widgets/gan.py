@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .. import gan, gan_toys
-from ..utils import check_choice, check_positive_int, check_tensor, make_generator
+from ..utils import check_choice, check_images, check_positive_int, check_tensor, make_generator
 from ..viz import COLORS, to_numpy, tile
 from ._base import FigureApp
 
@@ -26,19 +26,64 @@ __all__ = ["trajectory_frames", "TrainingPlayer", "training_player", "LatentInte
 def trajectory_frames(ks=(1, 2, 5), losses=gan.LOSSES, *, model: dict | None = None, **train) -> dict:
     """{(k, loss): frames of :func:`lecturekit.gan_toys.fit_1d`}, each trained once and cached
     (:func:`lecturekit.gan_toys.cached_1d`; ``train`` holds the other training keywords and ``seed``)."""
-    if isinstance(ks, (int, str)) or not ks:
+    if isinstance(ks, (int, str)) or not hasattr(ks, "__iter__"):
+        raise TypeError(f"ks must be a non-empty list of positive integers, got {ks!r}")
+    if not ks:
         raise ValueError(f"ks must be a non-empty list of positive integers, got {ks!r}")
-    if isinstance(losses, str) or not losses:
+    if isinstance(losses, str) or not hasattr(losses, "__iter__"):
+        raise TypeError(f"losses must be a non-empty list drawn from {gan.LOSSES}, got {losses!r}")
+    if not losses:
         raise ValueError(f"losses must be a non-empty list drawn from {gan.LOSSES}, got {losses!r}")
     for loss in losses:
         check_choice("losses", loss, gan.LOSSES)
+    ks = [check_positive_int("ks", k) for k in ks]  # all checked before the first run trains
+    # the model and the other training keywords, checked before any cache lookup or training
+    gan_toys._check_model(model, gan_toys.GAN1D)
+    for k in ks:
+        for loss in losses:
+            gan_toys._check_train({**train, "k": k, "loss": loss}, forbidden=gan_toys.FORBIDDEN_1D, fit=gan_toys.fit_1d)
     out = {}
     for k in ks:
-        k = check_positive_int("ks", k)
         for loss in losses:
             _, history = gan_toys.cached_1d(f"gan-1d-k{k}-{loss}", model=model, train={**train, "k": k, "loss": loss})
             out[(k, loss)] = {key: np.asarray(v) for key, v in history.info["frames"].items()}
     return out
+
+
+_FRAME_KEYS = ("x", "p_data", "step", "p_g", "d", "d_star", "jsd", "mu", "scale")
+
+
+def _check_frames(key, f: dict) -> None:
+    """One run's frames (as trajectory_frames makes them): shapes, finite values, D in [0, 1], an increasing grid."""
+    k, loss = key
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"frames must be keyed by (k, loss) with k a positive integer, got k={k!r}")
+    if loss not in gan.LOSSES:
+        raise ValueError(f"frames must be keyed by (k, loss) with loss one of {gan.LOSSES}, got loss={loss!r}")
+    arrays = {}
+    for name in _FRAME_KEYS:
+        try:
+            a = np.asarray(f[name], dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"frames[{key!r}][{name!r}] must be an array of numbers, got {type(f[name]).__name__}") from None
+        if not np.isfinite(a).all():
+            raise ValueError(f"frames[{key!r}][{name!r}] must hold finite values, but it contains NaN or infinity")
+        arrays[name] = a
+    x, steps = arrays["x"], arrays["step"]
+    if x.ndim != 1 or x.size < 2 or not (np.diff(x) > 0).all():
+        raise ValueError(f"frames[{key!r}]['x'] must be an increasing 1-D grid, got shape {x.shape}")
+    if steps.ndim != 1 or steps.size < 1:
+        raise ValueError(f"frames[{key!r}]['step'] must list at least one step, got shape {steps.shape}")
+    want = {"p_data": x.shape, "p_g": (steps.size, x.size), "d": (steps.size, x.size), "d_star": (steps.size, x.size),
+            "jsd": steps.shape, "mu": steps.shape, "scale": steps.shape}
+    for name, shape in want.items():
+        if arrays[name].shape != shape:
+            raise ValueError(f"frames[{key!r}][{name!r}] must have shape {shape} (the grid x and {steps.size} frames), "
+                             f"got {arrays[name].shape}")
+    for name in ("d", "d_star"):
+        if arrays[name].min() < 0 or arrays[name].max() > 1:
+            raise ValueError(f"frames[{key!r}][{name!r}] must hold probabilities in [0, 1], got values in "
+                             f"[{arrays[name].min():.3g}, {arrays[name].max():.3g}]")
 
 
 class TrainingPlayer(FigureApp):
@@ -50,9 +95,18 @@ class TrainingPlayer(FigureApp):
         if not frames:
             raise ValueError("frames must hold at least one trajectory")
         missing = [key for key in frames if not (isinstance(key, tuple) and len(key) == 2 and isinstance(frames[key], dict)
-                                                 and {"x", "p_data", "step", "p_g", "d", "d_star", "jsd"} <= set(frames[key]))]
+                                                 and set(_FRAME_KEYS) <= set(frames[key]))]
         if missing:
             raise ValueError(f"frames must map (k, loss) to the frames of trajectory_frames, got a bad entry at {missing[0]!r}")
+        shapes = None
+        for key, f in frames.items():
+            _check_frames(key, f)
+            these = {name: np.shape(f[name]) for name in _FRAME_KEYS}
+            if shapes is not None and these != shapes:
+                raise ValueError(f"frames must hold runs of the same grid and number of frames, but frames[{key!r}] "
+                                 f"has x {these['x']} and {these['step'][0]} frames where the first run has "
+                                 f"x {shapes['x']} and {shapes['step'][0]}")
+            shapes = these
         interval_ms = check_positive_int("interval_ms", interval_ms)
         self.frames = frames
         ks = sorted({k for k, _ in frames})
@@ -119,6 +173,11 @@ class TrainingPlayer(FigureApp):
 
 def training_player(frames: dict | None = None, **kwargs) -> TrainingPlayer:
     """The Fig. 1 player; ``frames`` from :func:`trajectory_frames` (computed and cached if omitted)."""
+    unknown = sorted(set(kwargs) - {"interval_ms"})
+    if unknown:  # checked before the default frames are computed (which may train)
+        raise TypeError(f"training_player got an unexpected keyword argument {unknown[0]!r} (it takes frames and interval_ms)")
+    if "interval_ms" in kwargs:
+        check_positive_int("interval_ms", kwargs["interval_ms"])
     return TrainingPlayer(trajectory_frames() if frames is None else frames, **kwargs)
 
 
@@ -132,15 +191,22 @@ class LatentInterpolation(FigureApp):
         if not callable(decode):
             raise TypeError(f"decode must be a function z -> images (e.g. model.decode), got {type(decode).__name__}")
         check_tensor("z0", z0, ndim=2)
-        check_tensor("z1", z1, ndim=2)
+        check_tensor("z1", z1, ndim=2, dtype=z0.dtype, device=z0.device)
         if z0.shape != z1.shape:
             raise ValueError(f"z0 and z1 must be (rows, latent_dim) of the same shape, got {tuple(z0.shape)}, "
                              f"{tuple(z1.shape)}")
         num_images = check_positive_int("num_images", num_images)
         if num_images != z0.shape[0]:
             raise ValueError(f"num_images must equal the rows of z0 ({z0.shape[0]}), got {num_images}")
-        if pairs is not None and len(pairs) != num_images:
-            raise ValueError(f"pairs must hold one (start, end) label pair per image ({num_images}), got {len(pairs)}")
+        if pairs is not None:
+            if not isinstance(pairs, (list, tuple)):
+                raise TypeError(f"pairs must be a list of (start, end) label pairs, or None, got {type(pairs).__name__}")
+            if len(pairs) != num_images:
+                raise ValueError(f"pairs must hold one (start, end) label pair per image ({num_images}), got {len(pairs)}")
+            if not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):
+                raise TypeError(f"pairs must be a list of (start, end) label pairs, got {pairs!r}")
+        with torch.no_grad():  # one decode now, so a decode that does not return images fails here, not in the panel
+            check_images("decode(z0)", decode(z0[:1]))
         self.decode, self.z0, self.z1 = decode, z0, z1
         self.num_images = num_images
         self.pairs = pairs
