@@ -13,6 +13,7 @@ of Kingma et al. (2014, Table 1) and the model cache.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,8 +22,9 @@ import torch.nn.functional as F
 
 from .. import vae as _vae
 from ..checkpoint import cache_key, cached
-from ..train import Batches, History, evaluating, fit
-from ..utils import check_generator, check_nonnegative_int, check_positive_float, check_positive_int, check_tensor
+from ..train import MANY_STEPS, Batches, History, evaluating, fit
+from ..utils import (check_bool, check_choice, check_generator, check_nonnegative_int, check_positive_float,
+                     check_positive_int, check_tensor)
 from ..utils import make_generator, one_thread, randint, randperm
 from .model import M2, Classifier, _check_model, _flat, _inputs, _m2_loss, check_labels, error_rate
 
@@ -88,9 +90,14 @@ class SSLData:
             check_tensor(name, getattr(self, name), nonempty=name != "x_val")
         for xs, ys in (("x_l", "y_l"), ("x_val", "y_val"), ("x_test", "y_test")):
             y = getattr(self, ys)
-            if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.is_floating_point():
+            if not isinstance(y, torch.Tensor) or y.ndim != 1 or y.is_floating_point() or y.is_complex() \
+                    or y.dtype == torch.bool:
                 raise TypeError(f"{ys} must be a 1-D tensor of class indices, got {type(y).__name__} "
                                 f"{tuple(getattr(y, 'shape', ()))}")
+            if y.device.type == "meta":
+                raise ValueError(f"{ys} is on the meta device, which holds no values")
+            if y.numel() and int(y.min()) < 0:
+                raise ValueError(f"{ys} must hold class indices 0, 1, ..., got {int(y.min())}")
             if len(y) != len(getattr(self, xs)):
                 raise ValueError(f"{ys} must have one label per row of {xs} ({len(getattr(self, xs))}), "
                                  f"got {len(y)} labels")
@@ -114,8 +121,24 @@ class SSLData:
         return torch.cat([self.x_l, self.x_u])
 
     def map(self, fn: Callable[[torch.Tensor], torch.Tensor], tag: str) -> SSLData:
-        """The same split with every input replaced by ``fn(x)`` (for example M1's features)."""
-        return SSLData(fn(self.x_l), self.y_l, fn(self.x_u), fn(self.x_val), self.y_val, fn(self.x_test),
+        """The same split with every input replaced by ``fn(x)`` (for example M1's features); ``tag``
+        (a str such as a cache key) names the features in the split's config."""
+        if not callable(fn):
+            raise TypeError(f"fn must be a function of a tensor of inputs, got {type(fn).__name__}")
+        if not isinstance(tag, str) or not tag:
+            raise TypeError(f"tag must be a non-empty str naming the features, got {tag!r}")
+
+        def apply(name):
+            x = getattr(self, name)
+            out = fn(x)
+            if not isinstance(out, torch.Tensor):
+                raise TypeError(f"fn must return a torch.Tensor, got {type(out).__name__} for {name}")
+            if out.ndim < 1 or len(out) != len(x):
+                raise ValueError(f"fn must return one row per row of its input ({len(x)} for {name}), "
+                                 f"got shape {tuple(out.shape)}")
+            return out
+
+        return SSLData(apply("x_l"), self.y_l, apply("x_u"), apply("x_val"), self.y_val, apply("x_test"),
                        self.y_test, {**self.config, "features": tag})
 
 
@@ -127,15 +150,28 @@ def ssl_data(x, y, x_test, y_test, num_labels: int, *, num_validation: int = 500
     The validation examples never enter training, labelled or not: settings chosen on them are not
     tuned on the test set.
     """
+    num_classes = check_positive_int("num_classes", num_classes)
+    check_positive_int("num_labels", num_labels)
     check_tensor("x", x)
     check_tensor("x_test", x_test)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str naming the data set, got {name!r}")
     y = check_labels("y", y, num_classes)
     y_test = check_labels("y_test", y_test, num_classes)
     if len(x) != len(y):
         raise ValueError(f"y must have one label per row of x ({len(x)}), got {len(y)} labels")
     if len(x_test) != len(y_test):
         raise ValueError(f"y_test must have one label per row of x_test ({len(x_test)}), got {len(y_test)} labels")
+    if x.ndim < 2 or x_test.ndim != x.ndim or _flat(x).shape[1:] != _flat(x_test).shape[1:]:
+        raise ValueError(f"x and x_test must hold rows of the same shape (N, ...), got shapes {tuple(x.shape)} "
+                         f"and {tuple(x_test.shape)}")
     num_validation = check_nonnegative_int("num_validation", num_validation)
+    if num_validation % num_classes:
+        raise ValueError(f"num_validation must be a multiple of num_classes ({num_classes}) so that every class "
+                         f"gets the same number of validation digits, got {num_validation}")
+    if num_validation + num_labels > len(y):
+        raise ValueError(f"num_labels must be at most the number of examples left after the {num_validation} "
+                         f"validation examples ({len(y) - num_validation}), got {num_labels}")
     g = make_generator(check_nonnegative_int("seed", seed))
     val = draw_labels(y, num_validation, num_classes=num_classes, generator=g) if num_validation else \
         torch.zeros(0, dtype=torch.long)
@@ -193,7 +229,7 @@ def fit_classifier(model: Classifier, x_l: torch.Tensor, y_l: torch.Tensor, *, n
                            weight_decay=check_positive_float("weight_decay", weight_decay, allow_zero=True))
     batches = Batches(x_l, y_l, batch_size=min(check_positive_int("batch_size", batch_size), len(y_l)),
                       generator=check_generator(generator))
-    return fit(lambda x, y: F.cross_entropy(model.logits(x), y), opt, batches, num_steps, model=model,
+    return fit(lambda x, y: F.cross_entropy(model._logits(x), y), opt, batches, num_steps, model=model,
                desc="classifier", progress=progress)
 
 
@@ -210,11 +246,15 @@ def fit_m2(model: M2, x_l: torch.Tensor, y_l: torch.Tensor, x_u: torch.Tensor, *
     n_l, n_u = len(y_l), len(x_u)
     alpha = 0.1 * (n_l + n_u) / n_l if alpha is None else check_positive_float("alpha", alpha, allow_zero=True)
     generator = check_generator(generator)
+    lr_decay = check_bool("lr_decay", lr_decay)
     batches = _Mixed(x_l, y_l, x_u, batch_size=check_positive_int("batch_size", batch_size),
                      labelled_batch_size=check_positive_int("labelled_batch_size", labelled_batch_size),
                      num_classes=model.num_classes, generator=generator)
     opt = torch.optim.Adam(model.parameters(), lr=check_positive_float("lr", lr))
     num_steps = check_positive_int("num_epochs", num_epochs) * len(batches.unlabelled)
+    if num_steps > MANY_STEPS:
+        warnings.warn(f"num_epochs={num_epochs:,} gives {num_steps:,} steps, over {MANY_STEPS:,}: this will run for "
+                      "a very long time (interrupt with Ctrl-C)", stacklevel=2)
     decay = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1 - step / num_steps) if lr_decay else None
     history = fit(lambda xl, yl, xu: _m2_loss(model, xl, yl, xu, alpha, generator), opt, batches, num_steps,
                   model=model, scheduler=decay, desc="M2", progress=progress)
@@ -254,8 +294,8 @@ def cached_method(kind: str, data: SSLData, *, model: dict, train: dict, retrain
     model's arguments, ``train`` the trainer's (and ``seed``); the split's ``config`` is the data
     identity. Classifiers record ``test_error`` and ``val_error`` in ``history.info``.
     """
-    if kind not in ("nn", "m2", "vae"):
-        raise ValueError(f"kind must be one of 'nn', 'm2', 'vae', got {kind!r}")
+    check_choice("kind", kind, ("nn", "m2", "vae"))
+    retrain = check_bool("retrain", retrain)
     if not isinstance(data, SSLData):
         raise TypeError(f"data must be an SSLData (from ssl_data), got {type(data).__name__}")
     for name, cfg in (("model", model), ("train", train)):
@@ -327,6 +367,7 @@ def run_methods(data: SSLData, settings: dict, *, retrain: bool = False) -> dict
     and ``"m1_data"`` (the split as M1's features)."""
     if not isinstance(data, SSLData):
         raise TypeError(f"data must be an SSLData (from ssl_data), got {type(data).__name__}")
+    retrain = check_bool("retrain", retrain)
     if not isinstance(settings, dict):
         raise TypeError(f"settings must be a dict such as default_settings() returns, got {type(settings).__name__}")
     missing = [m for m in ("nn", "vae", "m1", "m2", "m1m2") if m not in settings]

@@ -27,7 +27,8 @@ from torch.distributions import Bernoulli, Categorical, Normal, kl_divergence
 
 from ..nn import mlp
 from ..train import evaluating
-from ..utils import check_choice, check_generator, check_positive_float, check_positive_int, check_tensor, randn
+from ..utils import (check_bool, check_choice, check_generator, check_positive_float, check_positive_int, check_tensor,
+                     randn)
 
 __all__ = [
     "check_labels", "classifier_net", "Classifier", "M2", "labelled_bound", "unlabelled_bound", "m2_loss",
@@ -39,9 +40,26 @@ _LIKELIHOODS = ("bernoulli", "gaussian")
 
 
 def check_labels(name: str, y, num_classes: int) -> torch.Tensor:
-    """Return ``y`` as an int64 tensor of class indices in 0..num_classes-1, else raise naming ``name``."""
+    """Return ``y`` as an int64 tensor of class indices in 0..num_classes-1, else raise naming ``name``.
+
+    ``y`` may be a tensor, a NumPy array or a list of integers.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be the argument's name (a non-empty str), got {name!r}")
+    num_classes = check_positive_int("num_classes", num_classes)
     if not isinstance(y, torch.Tensor):
-        y = torch.as_tensor(np.asarray(y))
+        if y is None or isinstance(y, (str, bytes, bool, dict, set)):
+            raise TypeError(f"{name} must be a 1-D tensor of class indices, got {type(y).__name__}")
+        try:
+            arr = np.asarray(y)
+        except (TypeError, ValueError):
+            arr = np.asarray([object()])
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be a 1-D tensor of class indices, got {type(y).__name__} that holds "
+                            f"{arr.dtype} values")
+        y = torch.as_tensor(arr)
+    if y.device.type == "meta":
+        raise ValueError(f"{name} is on the meta device, which holds no values; call {name}.to('cpu') on real labels")
     if y.ndim != 1 or y.numel() == 0:
         raise ValueError(f"{name} must be a non-empty 1-D tensor of class indices, got shape {tuple(y.shape)}")
     if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
@@ -77,11 +95,11 @@ def _inputs(model: nn.Module, x, name: str = "x") -> torch.Tensor:
     return flat
 
 
-def _pair(model: nn.Module, x, y, name_y: str = "y") -> tuple[torch.Tensor, torch.Tensor]:
-    x = _inputs(model, x)
+def _pair(model: nn.Module, x, y, name_y: str = "y", name_x: str = "x") -> tuple[torch.Tensor, torch.Tensor]:
+    x = _inputs(model, x, name_x)
     y = check_labels(name_y, y, model.num_classes)
     if y.numel() != x.shape[0]:
-        raise ValueError(f"{name_y} must have one label per row of x ({x.shape[0]}), got {y.numel()} labels")
+        raise ValueError(f"{name_y} must have one label per row of {name_x} ({x.shape[0]}), got {y.numel()} labels")
     return x, y.to(x.device)
 
 
@@ -130,6 +148,10 @@ class Classifier(nn.Module):
         self.net = classifier_net(x_dim, hidden_dim, num_classes, dropout=dropout, input_noise=input_noise)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The class logits (N, num_classes) of ``x`` (N, x_dim) or (N, 1, H, W)."""
+        return self.net(_inputs(self, x))
+
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:  # unchecked, for the training loop
         return self.net(_flat(x))
 
 
@@ -178,8 +200,13 @@ class M2(nn.Module):
         self.log_sigma = nn.Parameter(torch.zeros(x_dim)) if likelihood == "gaussian" else None
         self.register_buffer("log_py", torch.full((num_classes,), -math.log(num_classes)))
 
+    # The public methods check their arguments; the training loop calls the unchecked _versions.
+
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """The logits of q(y | x)."""
+        return self._logits(_inputs(self, x))
+
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(_flat(x))
 
     def q_y(self, x: torch.Tensor) -> Categorical:
@@ -188,37 +215,88 @@ class M2(nn.Module):
 
     def q_z(self, x: torch.Tensor, y_onehot: torch.Tensor) -> Normal:
         """q(z | x, y) = N(mu, diag sigma^2); ``y_onehot`` (..., N, K) broadcasts against ``x`` (N, D)."""
+        x = _inputs(self, x)
+        self._check_onehot(y_onehot, (x.shape[0],), "x")
+        return self._q_z(x, y_onehot)
+
+    def _q_z(self, x: torch.Tensor, y_onehot: torch.Tensor) -> Normal:
         mu, s = self.enc_out(self.enc_x(_flat(x)) + self.enc_y(y_onehot)).chunk(2, dim=-1)
         return Normal(mu, F.softplus(s) + 1e-4)
 
+    def _check_onehot(self, y_onehot, batch: tuple, other: str) -> tuple:
+        """Check ``y_onehot`` (..., K) with entries in [0, 1] whose leading axes broadcast against ``batch``."""
+        check_tensor("y_onehot", y_onehot, model=self, low=0.0, high=1.0,
+                     hint="y_onehot holds one-hot rows, e.g. F.one_hot(y, num_classes).float()")
+        if y_onehot.ndim < 1 or y_onehot.shape[-1] != self.num_classes:
+            raise ValueError(f"y_onehot must have shape (..., N, {self.num_classes}) (one-hot rows of the model's "
+                             f"{self.num_classes} classes), got {tuple(y_onehot.shape)}")
+        try:
+            return tuple(torch.broadcast_shapes(tuple(y_onehot.shape[:-1]), tuple(batch)))
+        except RuntimeError:
+            raise ValueError(f"y_onehot of shape {tuple(y_onehot.shape)} does not broadcast against {other} "
+                             f"(leading axes {tuple(batch)})") from None
+
+    def _check_z(self, z) -> None:
+        check_tensor("z", z, model=self)
+        if z.ndim < 1 or z.shape[-1] != self.latent_dim:
+            raise ValueError(f"z must have shape (..., {self.latent_dim}) (the model's latent_dim), "
+                             f"got {tuple(z.shape)}")
+
+    def _check_yz(self, y_onehot, z) -> tuple:
+        self._check_z(z)
+        return self._check_onehot(y_onehot, tuple(z.shape[:-1]), "z")
+
     def decode(self, y_onehot: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """Bernoulli logits (or Gaussian means) of p(x | y, z)."""
+        self._check_yz(y_onehot, z)
+        return self._decode(y_onehot, z)
+
+    def _decode(self, y_onehot: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         return self.dec_out(self.dec_z(z) + self.dec_y(y_onehot))
 
     def p_x(self, y_onehot: torch.Tensor, z: torch.Tensor) -> Bernoulli | Normal:
         """p(x | y, z), one factor per dimension of x."""
-        out = self.decode(y_onehot, z)
+        self._check_yz(y_onehot, z)
+        return self._p_x(y_onehot, z)
+
+    def _p_x(self, y_onehot: torch.Tensor, z: torch.Tensor) -> Bernoulli | Normal:
+        out = self._decode(y_onehot, z)
         if self.likelihood == "bernoulli":
             # validate_args=False: grey levels in [0, 1] get the cross-entropy -BCE(x, sigmoid(out))
             return Bernoulli(logits=out, validate_args=False)
         return Normal(out, self.log_sigma.exp())
 
     def log_px(self, x: torch.Tensor, y_onehot: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """log p(x | y, z), summed over the dimensions of x."""
-        p = self.p_x(y_onehot, z)
+        """log p(x | y, z), summed over the dimensions of x; ``y_onehot`` and ``z`` (..., N, ·) broadcast."""
+        x = _inputs(self, x)
+        batch = self._check_yz(y_onehot, z)
+        if not batch or batch[-1] != x.shape[0]:
+            raise ValueError(f"z and y_onehot must give one row per row of x ({x.shape[0]}): their leading axes "
+                             f"broadcast to {batch}, whose last size must be {x.shape[0]}")
+        return self._log_px(x, y_onehot, z)
+
+    def _log_px(self, x: torch.Tensor, y_onehot: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        p = self._p_x(y_onehot, z)
         return p.log_prob(_flat(x).expand(p.batch_shape)).sum(-1)
 
     def mean_x(self, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """E[x | y, z] for class indices ``y`` (N,) and styles ``z`` (N, latent_dim)."""
-        return self.p_x(F.one_hot(y, self.num_classes).to(z.dtype), z).mean
+        y = check_labels("y", y, self.num_classes)
+        check_tensor("z", z, shape=(None, self.latent_dim), model=self)
+        if len(y) != len(z):
+            raise ValueError(f"y must have one label per row of z ({len(z)}), got {len(y)} labels")
+        return self._mean_x(y.to(z.device), z)
+
+    def _mean_x(self, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self._p_x(F.one_hot(y, self.num_classes).to(z.dtype), z).mean
 
 
 def _bound(model: M2, x: torch.Tensor, y_onehot: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
     # E_q(z|x,y)[log p(x|y,z)] by the reparameterization z = mu + sigma * eps (averaged over the
     # samples in eps), and E_q[log p(z) - log q(z|x,y)] = -KL(q(z|x,y) || N(0, I)) in closed form.
-    q = model.q_z(x, y_onehot)
+    q = model._q_z(x, y_onehot)
     z = q.loc + q.scale * eps
-    log_px = model.log_px(x, y_onehot, z).mean(0)
+    log_px = model._log_px(x, y_onehot, z).mean(0)
     kl = kl_divergence(q, Normal(torch.zeros_like(q.loc), torch.ones_like(q.scale))).sum(-1)
     log_py = (y_onehot * model.log_py).sum(-1)
     return log_px + log_py - kl
@@ -261,7 +339,7 @@ def _unlabelled(model: M2, x: torch.Tensor, eps: torch.Tensor):
     n, k = x.shape[0], model.num_classes
     eye = torch.eye(k, dtype=x.dtype, device=x.device)
     bound_y = _bound(model, x, eye[:, None, :].expand(k, n, k), eps[:, None]).T  # (N, K): every class for every x
-    qy = model.q_y(x)
+    qy = Categorical(logits=model._logits(x))
     return (qy.probs * bound_y).sum(-1) + qy.entropy(), bound_y, qy.probs
 
 
@@ -275,6 +353,7 @@ def unlabelled_bound(model: M2, x: torch.Tensor, *, num_samples: int = 1, eps: t
         (N,) the bound per example; with ``return_parts`` also the (N, K) matrix L(x, y) and q(y | x).
     """
     x = _inputs(_check_model(model, M2), x)
+    return_parts = check_bool("return_parts", return_parts)
     u, bound_y, probs = _unlabelled(model, x, _eps(model, x.shape[0], num_samples, eps, generator, x))
     return (u, bound_y, probs) if return_parts else u
 
@@ -283,7 +362,7 @@ def _m2_loss(model: M2, x_l, y_l, x_u, alpha: float, generator) -> torch.Tensor:
     y_onehot = F.one_hot(y_l, model.num_classes).to(x_l.dtype)
     labelled = _bound(model, x_l, y_onehot, _eps(model, len(x_l), 1, None, generator, x_l)).mean()
     unlabelled = _unlabelled(model, x_u, _eps(model, len(x_u), 1, None, generator, x_u))[0].mean()
-    return -(labelled + unlabelled) + alpha * F.cross_entropy(model.logits(x_l), y_l)
+    return -(labelled + unlabelled) + alpha * F.cross_entropy(model._logits(x_l), y_l)
 
 
 def m2_loss(model: M2, x_l: torch.Tensor, y_l: torch.Tensor, x_u: torch.Tensor, *, alpha: float,
@@ -297,7 +376,7 @@ def m2_loss(model: M2, x_l: torch.Tensor, y_l: torch.Tensor, x_u: torch.Tensor, 
     weigh as much as the unlabelled ones (1:1 instead of $N_l : N_u$), and the paper's weight of the
     classification term relative to the labelled bounds becomes $\alpha = 0.1 N$ per labelled digit.
     """
-    x_l, y_l = _pair(_check_model(model, M2), x_l, y_l, "y_l")
+    x_l, y_l = _pair(_check_model(model, M2), x_l, y_l, "y_l", "x_l")
     x_u = _inputs(model, x_u, "x_u")
     return _m2_loss(model, x_l, y_l, x_u, check_positive_float("alpha", alpha, allow_zero=True),
                     check_generator(generator))
@@ -306,8 +385,9 @@ def m2_loss(model: M2, x_l: torch.Tensor, y_l: torch.Tensor, x_u: torch.Tensor, 
 def predict(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1000) -> torch.Tensor:
     """The most probable class of every row of ``x`` under ``model.logits`` (an M2 or a Classifier)."""
     x = _inputs(_check_model(model), x)
+    batch_size = check_positive_int("batch_size", batch_size)
     with evaluating(model):
-        return torch.cat([model.logits(xb).argmax(-1) for xb in x.split(check_positive_int("batch_size", batch_size))])
+        return torch.cat([model._logits(xb).argmax(-1) for xb in x.split(batch_size)])
 
 
 def error_rate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -323,8 +403,8 @@ def style_of(model: M2, x: torch.Tensor, y: torch.Tensor | None = None) -> torch
     r"""The style $\mathbb{E}_{q(z|x,y)}[z]$ of each x, with y the given labels or else $\arg\max_y q(y|x)$."""
     x = _inputs(_check_model(model, M2), x) if y is None else _pair(_check_model(model, M2), x, y)[0]
     with evaluating(model):
-        y = model.logits(x).argmax(-1) if y is None else y.to(x.device).long()
-        return model.q_z(x, F.one_hot(y, model.num_classes).to(x.dtype)).loc
+        y = model._logits(x).argmax(-1) if y is None else y.to(x.device).long()
+        return model._q_z(x, F.one_hot(y, model.num_classes).to(x.dtype)).loc
 
 
 def render_classes(model: M2, z: torch.Tensor) -> torch.Tensor:
@@ -333,7 +413,7 @@ def render_classes(model: M2, z: torch.Tensor) -> torch.Tensor:
     check_tensor("z", z, shape=(model.latent_dim,), model=model)
     k = model.num_classes
     with evaluating(model):
-        return model.mean_x(torch.arange(k, device=z.device), z.expand(k, -1))
+        return model._mean_x(torch.arange(k, device=z.device), z.expand(k, -1))
 
 
 def analogy_inputs(y: torch.Tensor, *, num_classes: int = 10, per_class: int = 2) -> torch.Tensor:
@@ -370,8 +450,17 @@ def analogy_accuracy(grid: torch.Tensor, *, image_shape=(28, 28)) -> tuple[float
     labels (N, K)."""
     from ..judge import digit_scores
 
-    check_tensor("grid", grid, ndim=3, low=0.0, high=1.0)
+    check_tensor("grid", grid, ndim=3, low=0.0, high=1.0, hint="the cells are pixel means in [0, 1]")
+    if not grid.is_floating_point():
+        raise TypeError(f"grid must be a floating-point tensor of pixel means, got dtype {grid.dtype}")
+    if (not isinstance(image_shape, (tuple, list)) or len(image_shape) != 2
+            or not all(isinstance(s, int) and not isinstance(s, bool) for s in image_shape)):
+        raise TypeError(f"image_shape must be a pair of integers (H, W), got {image_shape!r}")
+    if tuple(image_shape) != (28, 28):
+        raise ValueError(f"image_shape must be (28, 28), the size of the digits the judge reads, got {tuple(image_shape)}")
     n, k = grid.shape[:2]
+    if n * k < 2:
+        raise ValueError(f"grid must hold at least 2 cells for the judge, got shape {tuple(grid.shape)}")
     if grid.shape[2] != int(np.prod(image_shape)):
         raise ValueError(f"grid must hold {image_shape[0]}x{image_shape[1]} images per cell, got shape {tuple(grid.shape)}")
     labels = digit_scores(grid.reshape(n * k, 1, *image_shape).float()).labels.view(n, k)

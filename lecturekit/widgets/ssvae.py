@@ -15,7 +15,7 @@ import torch
 
 from .. import ssvae
 from ..train import evaluating
-from ..utils import check_nonnegative_int, check_tensor
+from ..utils import check_nonnegative_int, check_positive_int, check_tensor
 from ..viz import COLORS, tile, to_numpy
 from ._base import FigureApp
 
@@ -25,6 +25,13 @@ __all__ = ["StyleExplorer", "style_explorer", "Analogies", "analogies"]
 def _check_model(model, image_shape):
     if not isinstance(model, ssvae.M2):
         raise TypeError(f"model must be a trained lecturekit.ssvae.M2, got {type(model).__name__}")
+    if not isinstance(image_shape, (tuple, list)) or len(image_shape) != 2:
+        raise TypeError(f"image_shape must be a pair of positive integers (H, W), got {image_shape!r}")
+    for s in image_shape:
+        check_positive_int("image_shape", s)
+    if model.likelihood == "bernoulli" and int(np.prod(image_shape)) != model.x_dim:
+        raise ValueError(f"image_shape {tuple(image_shape)} has {int(np.prod(image_shape))} pixels but the model "
+                         f"generates {model.x_dim} (its x_dim)")
     if model.likelihood != "bernoulli" or int(np.prod(image_shape)) != model.x_dim:
         raise ValueError(f"model must generate {image_shape[0]}x{image_shape[1]} images (an M2 on pixels), "
                          f"got x_dim={model.x_dim} with a {model.likelihood} likelihood")
@@ -36,15 +43,24 @@ class StyleExplorer(FigureApp):
     def __init__(self, model: ssvae.M2, x: torch.Tensor, y: torch.Tensor, *, image_shape=(28, 28),
                  label: int = 0, span: float = 3.0):
         _check_model(model, image_shape)
-        check_tensor("x", x, model=model)
+        check_tensor("x", x, model=model, low=0.0, high=1.0, hint="divide 0-255 pixels by 255")
+        if x.ndim < 2 or x[0].numel() != model.x_dim:
+            raise ValueError(f"x must hold {model.x_dim}-pixel images, got shape {tuple(x.shape)}")
         self.model, self.shape = model, tuple(image_shape)
         self.y = ssvae.check_labels("y", y, model.num_classes).cpu()
         if len(self.y) != len(x):
             raise ValueError(f"y must have one label per row of x ({len(x)}), got {len(self.y)} labels")
+        if isinstance(label, bool) or not isinstance(label, (int, np.integer)):
+            raise TypeError(f"label must be a class index (an int in 0..{model.num_classes - 1}), got {label!r}")
         if label not in range(model.num_classes):
             raise ValueError(f"label must be a class index in 0..{model.num_classes - 1}, got {label!r}")
-        if not span > 0:
-            raise ValueError(f"span must be positive, got {span!r}")
+        if isinstance(span, bool) or not isinstance(span, (int, float, np.integer, np.floating)):
+            raise TypeError(f"span must be a positive number, got {span!r}")
+        if not 0 < span < float("inf"):
+            raise ValueError(f"span must be positive and finite, got {span!r}")
+        span = float(span)
+        if span > 100:
+            raise ValueError(f"span must be at most 100 (style coordinates are in standard deviations), got {span!r}")
         self.centre, self.axes, coords = ssvae.style_plane(model, x, y)
         self.coords = to_numpy(coords)
         self.span = float(span)
@@ -113,7 +129,7 @@ class Analogies(FigureApp):
         check_tensor("x", x, model=model, low=0.0, high=1.0, hint="divide 0-255 pixels by 255")
         self.model, self.shape = model, tuple(image_shape)
         self.x = x.flatten(1) if x.ndim > 2 else x
-        if self.x.shape[1] != model.x_dim:
+        if self.x.ndim != 2 or self.x.shape[1] != model.x_dim:
             raise ValueError(f"x must hold {model.x_dim}-pixel images, got shape {tuple(x.shape)}")
         self.y = None if y is None else ssvae.check_labels("y", y, model.num_classes).cpu()
         if self.y is not None and len(self.y) != len(self.x):
