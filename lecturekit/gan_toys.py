@@ -27,11 +27,11 @@ import torch
 from torch import nn
 
 from .data import mode_centres, ring_of_gaussians
-from .gan import (GAN, AffineGenerator, MLPDiscriminator, _check_real, _one_thread, fit_gan, gaussian_density, jsd,
+from .gan import (GAN, LOSSES, AffineGenerator, MLPDiscriminator, _check_real, _one_thread, fit_gan, gaussian_density, jsd,
                   optimal_discriminator)
 from .train import History, check_num_steps
-from .utils import (check_generator, check_nonnegative_int, check_positive_float, check_positive_int, check_probability, check_tensor,
-                    model_dtype, randn)
+from .utils import (check_bool, check_choice, check_device, check_generator, check_nonnegative_int,
+                    check_positive_float, check_positive_int, check_probability, check_tensor, model_dtype, randn)
 
 __all__ = ["JSD_END_MAX", "MU_TOL", "GAN1D", "fit_1d", "cached_1d",
            "RING", "MODES_MIN", "HQ_MIN", "NUM_STD", "COLLAPSED_MODES_MAX", "D_ONE_MODE", "D_ONE_MODE_TOL", "mode_coverage", "fit_ring", "cached_ring",
@@ -177,10 +177,22 @@ def _check_train(train, forbidden, fit=None) -> dict:
         _check_keys("train", train, [k for k in _keywords(fit) if k not in forbidden] + ["seed"],
                     f"keywords of {fit.__name__} and seed")
     train = {"seed": 0, **(train or {})}
-    check_nonnegative_int("seed", train["seed"])
-    if "num_steps" in train:  # an absurd count warns now, before the cache is looked at
-        check_num_steps("num_steps", train["num_steps"])
+    for key, value in train.items():  # the values too, before the cache is looked at (an absurd count warns now)
+        if key in _TRAIN_CHECKS and not (value is None and key == "d_lr"):
+            _TRAIN_CHECKS[key](key, value)
     return train
+
+
+#: The checks of fit_1d's and fit_ring's keywords that cached_1d and cached_ring run before the cache lookup
+#: (fit_gan checks them again, with the rest, before its first step).
+_TRAIN_CHECKS = {
+    "seed": check_nonnegative_int, "num_steps": check_num_steps, "k": check_positive_int,
+    "loss": lambda name, v: check_choice(name, v, LOSSES), "lr": check_positive_float, "d_lr": check_positive_float,
+    "batch_size": check_positive_int, "num_eval": check_positive_int, "snapshot_every": check_nonnegative_int,
+    "decay_from": lambda name, v: check_probability(name, v, open_interval=False),
+    "r1": lambda name, v: check_positive_float(name, v, allow_zero=True),
+    "progress": lambda name, v: check_bool(name, v, allow_none=True),
+}
 
 
 # --------------------------------------------------------------------------- the ring of eight Gaussians
@@ -296,6 +308,8 @@ def cached_ring(name: str, *, model: dict | None = None, train: dict | None = No
     if model.get("data_dim", 2) != 2:
         raise ValueError(f"model must make 2-D samples for the ring, got data_dim={model['data_dim']!r}")
     train = _check_train(train, forbidden=("std", "generator"), fit=fit_ring)
+    if device is not None:
+        check_device("device", device)
     return cached(name, build=GAN, model=model or {}, fit=_fit_ring_data, train=train, data=RING, device=device)
 
 

@@ -10,6 +10,7 @@ the cache is looked at, so nothing is written to the user's cache.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from lecturekit import gan, gan_toys
@@ -154,7 +155,8 @@ BAD_TRAIN_1D = [bad([], TypeError), bad({"data_mu": 0.0}, ValueError, "fixed-dat
                 bad({"num_steps": 0}, ValueError, "zero-steps", names="num_steps"),
                 bad({"seed": -1}, ValueError, "negative-seed", names="seed"),
                 bad({"lr": "fast"}, TypeError, "lr-string", names="lr"),
-                bad({1: 2}, TypeError, "int-key")]
+                bad({1: 2}, TypeError, "int-key"), bad({"loss": "wgan"}, ValueError, "unknown-loss", names="loss"),
+                bad({"progress": "yes"}, TypeError, "progress-string", names="progress")]
 T.add("gan_toys.cached_1d", lambda: call(gan_toys.cached_1d, "gan-1d-table", model={"hidden_dim": 4},
                                          train={"num_steps": 2, "snapshot_every": 1}),
       _run_good=False,  # trains into the model cache; tests/test_gan_toys.py runs cached_1d in a private one
@@ -190,7 +192,9 @@ BAD_TRAIN_RING = [bad([], TypeError), bad({"std": 0.1}, ValueError, "fixed-data"
                   bad({"epochs": 3}, TypeError, "unknown-key", names="epochs"),
                   bad({"num_steps": 10**9}, UserWarning, "huge-count", names="num_steps"),
                   bad({"num_steps": -5}, ValueError, "negative-steps", names="num_steps"),
-                  bad({"seed": "0"}, TypeError, "string-seed", names="seed")]
+                  bad({"seed": "0"}, TypeError, "string-seed", names="seed"),
+                  bad({"decay_from": 1.5}, ValueError, "decay-above-1", names="decay_from"),
+                  bad({"num_eval": 0}, ValueError, "no-eval", names="num_eval")]
 T.add("gan_toys.cached_ring", lambda: call(gan_toys.cached_ring, "ring-table", model={"hidden_dim": 4},
                                            train={"num_steps": 2}),
       _run_good=False,  # trains into the model cache; tests/test_gan_toys.py runs cached_ring in a private one
@@ -301,3 +305,19 @@ T.add("widgets.gan.latent_interpolation", lambda: call(wgan.latent_interpolation
       classify=[bad(3, TypeError), bad("judge", TypeError)])
 
 T.install(globals())
+
+CACHED_ROWS = ("gan_toys.cached_1d", "gan_toys.cached_ring", "gan_toys.cached_rings", "widgets.gan.trajectory_frames",
+               "widgets.gan.training_player")
+
+
+@pytest.mark.parametrize("case", [c for c in T.all_cases() if c.key in CACHED_ROWS], ids=lambda c: c.id)
+def test_bad_cached_runs_are_rejected_before_the_cache_is_looked_at(case, monkeypatch):
+    """Every bad config of a cached run raises before the model cache is read (or trained into)."""
+    from lecturekit import checkpoint
+
+    def looked(*args, **kwargs):
+        raise AssertionError(f"{case.id}: the model cache was looked at before the bad input was rejected")
+
+    monkeypatch.setattr(checkpoint, "cached", looked)
+    monkeypatch.setattr(checkpoint, "find", looked)
+    case.run()

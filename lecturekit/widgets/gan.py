@@ -71,7 +71,8 @@ def _check_frames(key, f: dict) -> None:
         arrays[name] = a
     x, steps = arrays["x"], arrays["step"]
     if x.ndim != 1 or x.size < 2 or not (np.diff(x) > 0).all():
-        raise ValueError(f"frames[{key!r}]['x'] must be an increasing 1-D grid, got shape {x.shape}")
+        got = f"shape {x.shape}" if x.ndim != 1 or x.size < 2 else f"{x.size} points from {x[0]:.3g} to {x[-1]:.3g}, not increasing"
+        raise ValueError(f"frames[{key!r}]['x'] must be an increasing 1-D grid of at least two points, got {got}")
     if steps.ndim != 1 or steps.size < 1:
         raise ValueError(f"frames[{key!r}]['step'] must list at least one step, got shape {steps.shape}")
     want = {"p_data": x.shape, "p_g": (steps.size, x.size), "d": (steps.size, x.size), "d_star": (steps.size, x.size),
@@ -105,7 +106,7 @@ class TrainingPlayer(FigureApp):
             if shapes is not None and these != shapes:
                 raise ValueError(f"frames must hold runs of the same grid and number of frames, but frames[{key!r}] "
                                  f"has x {these['x']} and {these['step'][0]} frames where the first run has "
-                                 f"x {shapes['x']} and {shapes['step'][0]}")
+                                 f"x {shapes['x']} and {shapes['step'][0]} frames")
             shapes = these
         interval_ms = check_positive_int("interval_ms", interval_ms)
         self.frames = frames
