@@ -464,7 +464,12 @@ def main(argv: list[str] | None = None) -> int:
                              or not all(isinstance(a, str) for a in argv)):
         raise TypeError(f"argv must be a list of strings such as ['run', '01'], got {argv!r}")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # notebook names after an option (`site OUT --max-mb 5 02`) still name notebooks
+        if isinstance(getattr(args, "notebooks", None), list) and not any(e.startswith("-") for e in extra):
+            args.notebooks.extend(extra)
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -183,3 +183,19 @@ def test_a_failing_cell_is_named_in_two_lines_and_verbose_gives_the_traceback(fa
     assert "ZeroDivisionError" in verbose.stderr and "Traceback" in verbose.stderr
     assert "\x1b[" not in verbose.stderr  # colour codes stripped
     assert verbose.stderr.strip().splitlines()[-1].startswith("lecturekit: error: 99_failing: cell 3")
+
+
+def test_notebook_names_may_follow_options(monkeypatch):
+    """`lecturekit site OUT --max-mb 5 02 03` names notebooks 02 and 03 (argparse alone rejected them)."""
+    from lecturekit import cli
+
+    seen = {}
+    monkeypatch.setattr(cli, "_cmd_site", lambda args: seen.update(vars(args)) or 0)
+    assert cli.main(["site", "/tmp/lk-site-out", "--max-mb", "5", "02", "03"]) == 0
+    assert seen["notebooks"] == ["02", "03"] and seen["max_mb"] == 5.0
+    seen.clear()
+    assert cli.main(["site", "/tmp/lk-site-out", "01", "--max-mb", "5", "02"]) == 0
+    assert seen["notebooks"] == ["01", "02"]
+    with pytest.raises(SystemExit) as exit_info:  # an unknown option after the names is still an error
+        cli.main(["site", "/tmp/lk-site-out", "--max-mb", "5", "02", "--bogus"])
+    assert exit_info.value.code == 2
