@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
@@ -48,8 +48,43 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
+# -- the validators' own arguments: a mistake in the call to a check is reported as such, not as a
+# -- confusing message about the argument it checks (or, worse, no message at all)
+
+def _own_name(fn: str, name: Any) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{fn}: name must be the checked argument's name as a str, got {name!r}")
+    if not name.strip():
+        raise ValueError(f"{fn}: name must be the checked argument's name, got the empty string {name!r}")
+
+
+def _own_bool(fn: str, arg: str, value: Any) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{fn}: {arg} must be True or False, got {value!r}")
+
+
+def _own_bound(fn: str, arg: str, value: Any, *, integer: bool = False) -> None:
+    """``low``/``high`` of a range check: ``None`` or a number (an integer for integer checks), not NaN."""
+    if value is None:
+        return
+    if integer and not _is_int(value):
+        raise TypeError(f"{fn}: {arg} must be an integer or None, got {value!r}")
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise TypeError(f"{fn}: {arg} must be a number or None, got {value!r}")
+    if math.isnan(value):
+        raise ValueError(f"{fn}: {arg} must be a number or None, got {value!r}")
+
+
+def _own_range(fn: str, low: Any, high: Any, *, integer: bool = False) -> None:
+    _own_bound(fn, "low", low, integer=integer)
+    _own_bound(fn, "high", high, integer=integer)
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"{fn}: low must not exceed high, got low={low!r} and high={high!r}")
+
+
 def check_positive_int(name: str, value: Any) -> int:
     """Return ``value`` as an int if it is a positive integer, else raise naming ``name``."""
+    _own_name("check_positive_int", name)
     if not _is_int(value):
         raise TypeError(f"{name} must be a positive integer, got {value!r}")
     if value <= 0:
@@ -59,6 +94,7 @@ def check_positive_int(name: str, value: Any) -> int:
 
 def check_nonnegative_int(name: str, value: Any) -> int:
     """Return ``value`` as an int if it is an integer >= 0, else raise naming ``name``."""
+    _own_name("check_nonnegative_int", name)
     if not _is_int(value):
         raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
     if value < 0:
@@ -68,6 +104,8 @@ def check_nonnegative_int(name: str, value: Any) -> int:
 
 def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float if it is finite and > 0 (or >= 0), else raise naming ``name``."""
+    _own_name("check_positive_float", name)
+    _own_bool("check_positive_float", "allow_zero", allow_zero)
     what = "a non-negative number" if allow_zero else "a positive number"
     if not isinstance(value, Real) or isinstance(value, bool):
         raise TypeError(f"{name} must be {what}, got {value!r}")
@@ -79,6 +117,8 @@ def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> 
 
 def check_probability(name: str, value: Any, *, open_interval: bool = True) -> float:
     """Return ``value`` as a float in (0, 1) (or [0, 1]), else raise naming ``name``."""
+    _own_name("check_probability", name)
+    _own_bool("check_probability", "open_interval", open_interval)
     interval = "(0, 1)" if open_interval else "[0, 1]"
     if not isinstance(value, Real) or isinstance(value, bool):
         raise TypeError(f"{name} must be a number in {interval}, got {value!r}")
@@ -91,6 +131,12 @@ def check_probability(name: str, value: Any, *, open_interval: bool = True) -> f
 
 def check_choice(name: str, value: Any, choices) -> Any:
     """Return ``value`` if it is one of ``choices``, else raise naming ``name`` and the choices."""
+    _own_name("check_choice", name)
+    if isinstance(choices, (str, bytes)) or not isinstance(choices, Iterable):
+        raise TypeError(f"check_choice: choices must be a tuple or list of the allowed values, got {choices!r}")
+    choices = tuple(choices)
+    if not choices:
+        raise ValueError("check_choice: choices must hold at least one allowed value, got none")
     try:
         # bool is an int: False == 0, so 0 would pass for a choice of False without the type test
         found = any(value is c or (bool(value == c) and isinstance(value, bool) == isinstance(c, bool))
@@ -105,6 +151,8 @@ def check_choice(name: str, value: Any, choices) -> Any:
 
 def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an int if it is an integer in [low, high], else raise naming ``name``."""
+    _own_name("check_int", name)
+    _own_range("check_int", low, high, integer=True)
     rng = f"in [{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
     if not _is_int(value):
         raise TypeError(f"{name} must be an integer {rng}, got {value!r}")
@@ -120,6 +168,10 @@ def check_float(name: str, value: Any, *, low: float | None = None, high: float 
     The range is [low, high] (``open_low``/``open_high`` make either end open); ``None`` leaves an
     end unbounded.
     """
+    _own_name("check_float", name)
+    _own_range("check_float", low, high)
+    _own_bool("check_float", "open_low", open_low)
+    _own_bool("check_float", "open_high", open_high)
     lo = "-inf" if low is None else f"{'(' if open_low else '['}{low:g}"
     hi = "inf" if high is None else f"{high:g}{')' if open_high else ']'}"
     what = "a finite number" + ("" if low is None and high is None else
@@ -138,6 +190,8 @@ def check_float(name: str, value: Any, *, low: float | None = None, high: float 
 
 def check_bool(name: str, value: Any, *, allow_none: bool = False) -> bool | None:
     """Return ``value`` if it is True or False (or None when allowed), else raise naming ``name``."""
+    _own_name("check_bool", name)
+    _own_bool("check_bool", "allow_none", allow_none)
     if value is None and allow_none:
         return None
     if not isinstance(value, (bool, np.bool_)):
@@ -148,6 +202,7 @@ def check_bool(name: str, value: Any, *, allow_none: bool = False) -> bool | Non
 
 def check_device(name: str, device: Any) -> torch.device:
     """``device`` (a ``torch.device`` or a name such as ``"cpu"``, ``"cuda:0"``) as a ``torch.device``."""
+    _own_name("check_device", name)
     if isinstance(device, torch.device):
         return device
     if not isinstance(device, str):
@@ -160,6 +215,7 @@ def check_device(name: str, device: Any) -> torch.device:
 
 def check_path(name: str, value: Any) -> Path:
     """``value`` (a non-empty ``str`` or ``os.PathLike``) as a ``Path`` with ``~`` expanded."""
+    _own_name("check_path", name)
     if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{name} must be a file or folder path (str or pathlib.Path), got {type(value).__name__}")
     if not str(os.fspath(value)).strip():
@@ -169,6 +225,8 @@ def check_path(name: str, value: Any) -> Path:
 
 def check_dtype(name: str, dtype: Any, *, floating: bool = False) -> torch.dtype:
     """``dtype`` if it is a ``torch.dtype`` (a floating one when ``floating``), else raise naming ``name``."""
+    _own_name("check_dtype", name)
+    _own_bool("check_dtype", "floating", floating)
     if not isinstance(dtype, torch.dtype):
         raise TypeError(f"{name} must be a torch.dtype such as torch.float32, got {dtype!r}")
     if floating and not dtype.is_floating_point:
@@ -182,6 +240,9 @@ def as_tensor_2d(name: str, x: Any, *, dtype: torch.dtype | None = None) -> torc
     NumPy arrays and nested lists become tensors (float64 unless ``dtype`` says otherwise);
     tensors keep their device.
     """
+    _own_name("as_tensor_2d", name)
+    if dtype is not None:
+        check_dtype("as_tensor_2d: dtype", dtype, floating=True)
     if isinstance(x, torch.Tensor):
         if x.dtype == torch.bool or x.is_complex():
             raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
@@ -214,6 +275,12 @@ def as_float_tensor(name: str, value: Any, *, dtype: torch.dtype = torch.float64
     Strings, ``None``, booleans and complex numbers raise a TypeError naming ``name``; a wrong number
     of axes, an empty value or NaN/infinity (when ``finite``) a ValueError. Tensors keep their device.
     """
+    _own_name("as_float_tensor", name)
+    check_dtype("as_float_tensor: dtype", dtype, floating=True)
+    if ndim is not None:
+        check_nonnegative_int("as_float_tensor: ndim", ndim)
+    _own_bool("as_float_tensor", "finite", finite)
+    _own_bool("as_float_tensor", "nonempty", nonempty)
     if isinstance(value, torch.Tensor):
         if value.dtype == torch.bool or value.is_complex():
             raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
@@ -242,6 +309,13 @@ def as_float_tensor(name: str, value: Any, *, dtype: torch.dtype = torch.float64
 
 def check_images(name: str, x: Any, *, size: tuple[int, int] | None = None) -> torch.Tensor:
     """Check that ``x`` is a float tensor of images shaped (N, 1, H, W), optionally of a given size."""
+    _own_name("check_images", name)
+    if size is not None:
+        what = f"check_images: size must be None or (height, width), two positive integers, got {size!r}"
+        if isinstance(size, (str, bytes)) or not isinstance(size, Sequence) or not all(_is_int(s) for s in size):
+            raise TypeError(what)
+        if len(size) != 2 or not all(s > 0 for s in size):
+            raise ValueError(what)
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor of shape (N, 1, H, W), got {type(x).__name__}")
     if x.device.type == "meta":
@@ -261,6 +335,7 @@ def check_images(name: str, x: Any, *, size: tuple[int, int] | None = None) -> t
 
 def check_nonnegative_float(name: str, value: Any) -> float:
     """Return ``value`` as a float if it is finite and >= 0, else raise naming ``name``."""
+    _own_name("check_nonnegative_float", name)
     return check_positive_float(name, value, allow_zero=True)
 
 
@@ -287,6 +362,35 @@ def model_device(model: torch.nn.Module) -> torch.device | None:
     return None
 
 
+def _check_tensor_spec(name, ndim, shape, dtype, model, finite, low, high, nonempty, hint, device) -> None:
+    """check_tensor's own arguments (everything but ``x``)."""
+    fn = "check_tensor"
+    _own_name(fn, name)
+    if ndim is not None:
+        check_nonnegative_int(f"{fn}: ndim", ndim)
+    if shape is not None:
+        if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence):
+            raise TypeError(f"{fn}: shape must be a tuple of sizes (int, or None for any size), got {shape!r}")
+        for s in shape:
+            if s is not None and not _is_int(s):
+                raise TypeError(f"{fn}: shape must be a tuple of sizes (int, or None for any size), got {shape!r}")
+            if s is not None and s < 0:
+                raise ValueError(f"{fn}: shape must hold sizes >= 0 (or None), got {shape!r}")
+        if ndim is not None and ndim != len(shape):
+            raise ValueError(f"{fn}: shape {tuple(shape)!r} has {len(shape)} axes but ndim is {ndim}")
+    if dtype is not None:
+        check_dtype(f"{fn}: dtype", dtype)
+    if model is not None:
+        _check_module(f"{fn}: model", model)
+    _own_bool(fn, "finite", finite)
+    _own_bool(fn, "nonempty", nonempty)
+    _own_range(fn, low, high)
+    if not isinstance(hint, str):
+        raise TypeError(f"{fn}: hint must be a str, got {hint!r}")
+    if device is not None and not _is_int(device):  # torch.device(0) is cuda:0
+        check_device(f"{fn}: device", device)
+
+
 def check_tensor(name: str, x: Any, *, ndim: int | None = None, shape: Sequence[int | None] | None = None,
                  dtype: torch.dtype | None = None, model: torch.nn.Module | None = None, finite: bool = True,
                  low: float | None = None, high: float | None = None, nonempty: bool = True,
@@ -304,7 +408,11 @@ def check_tensor(name: str, x: Any, *, ndim: int | None = None, shape: Sequence[
         nonempty: refuse a tensor with no elements.
         device: the device ``x`` must be on (default: the model's, when ``model`` is given); a
             mismatch says which ``.to(...)`` to call.
+
+    The check's own arguments are checked too: a bad ``shape``, or a ``dtype`` that is not a
+    ``torch.dtype``, raises naming that argument.
     """
+    _check_tensor_spec(name, ndim, shape, dtype, model, finite, low, high, nonempty, hint, device)
     if not isinstance(x, torch.Tensor):
         kind = type(x).__name__
         extra = "; convert it with torch.as_tensor(x, dtype=torch.float32)" if kind in ("ndarray", "list", "tuple") else ""
