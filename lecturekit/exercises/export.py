@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from .. import homework
+from ..checks import check_path
 from ..homework import BEGIN, END
 from ..nbtools import NOTEBOOKS
 from .sandbox import import_lines
@@ -30,10 +31,15 @@ __all__ = ["homework_notebook", "export_otter", "export_nbgrader", "FORMATS", "h
 
 FORMATS = ("otter", "nbgrader")
 _CHECK = re.compile(r"homework\.check\(\s*[\"'](\d+\.\d+)[\"']")
+_EXERCISE_ID = re.compile(r"[0-9]+\.[0-9]+")
 
 
 def hidden_file(exercise: str) -> str:
     """The name of the file an otter autograder keeps the held-out cases of ``exercise`` in."""
+    if not isinstance(exercise, str):
+        raise TypeError(f"exercise must be an exercise id such as '1.1', got {exercise!r}")
+    if not _EXERCISE_ID.fullmatch(exercise):
+        raise ValueError(f"exercise must be an exercise id such as '1.1' (notebook.number), got {exercise!r}")
     return f"lecturekit_hidden_{exercise}.txt"
 
 
@@ -49,13 +55,17 @@ def _title(nb) -> str:
 def homework_notebook(src: str | os.PathLike) -> tuple[nbformat.NotebookNode, list]:
     """The homework notebook of lecture notebook ``src`` (with solutions), and its exercises as
     ``(exercise, prompt cells, solution cell)``."""
-    src = Path(src)
-    nb = nbformat.read(src, as_version=4)
+    src = _lecture_notebook(src)
+    try:
+        nb = nbformat.read(src, as_version=4)
+    except Exception as err:  # not JSON, not a notebook
+        raise ValueError(f"src must be a Jupyter notebook, but {src.name} cannot be read as one "
+                         f"({type(err).__name__})") from None
     exercises = {ex.id: ex for ex in homework.exercises_of(int(src.stem[:2]))}
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     start = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## Exercises" in c.source), None)
     if start is None or not exercises:
-        raise ValueError(f"{src.name} has no Exercises section")
+        raise ValueError(f"src {src.name} has no Exercises section (or no exercises registered)")
     intro = nb.cells[start].source
     intro = intro[intro.index("## Exercises"):].replace("## Exercises", "## Instructions", 1)
     intro = re.sub(r"run the\s+check cell: it compares", "run the test cell below it: it compares", intro)
@@ -73,13 +83,34 @@ def homework_notebook(src: str | os.PathLike) -> tuple[nbformat.NotebookNode, li
             break
     missing = set(exercises) - {ex.id for ex, _, _ in items}
     if missing or any(s is None for _, _, s in items):
-        raise ValueError(f"{src.name}: exercises {sorted(missing) or ''} lack a solution or a check cell")
+        raise ValueError(f"src {src.name}: exercises {sorted(missing) or ''} lack a solution or a check cell")
     head = [nbformat.v4.new_markdown_cell(f"# Homework · {_title(nb)}\n\nThe exercises of the lecture notebook "
                                           f"`{src.stem}.ipynb`; read it first.\n\n{intro}"),
             nbformat.v4.new_code_cell("\n".join(_imports_used(import_lines(code), [s.source for _, _, s in items])))]
     out = nbformat.v4.new_notebook(cells=head, metadata={"kernelspec": {"display_name": "Python 3 (ipykernel)",
                                                                         "language": "python", "name": "python3"}})
     return out, items
+
+
+def _lecture_notebook(src) -> Path:
+    """``src`` checked: an existing ``NN_topic.ipynb`` file."""
+    src = check_path("src", src)
+    if not src.exists():
+        raise FileNotFoundError(f"src must be a lecture notebook, but {src} does not exist")
+    if not src.is_file():
+        raise ValueError(f"src must be a lecture notebook file, but {src} is a folder")
+    if src.suffix != ".ipynb" or not re.fullmatch(r"[0-9]{2}_.*", src.stem):
+        raise ValueError(f"src must be a lecture notebook named like 01_em.ipynb, got {src.name}")
+    return src
+
+
+def _check_export_args(out_dir, key_fn) -> Path:
+    out_dir = check_path("out_dir", out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"out_dir must be a folder (it is created if missing), but {out_dir} is a file")
+    if key_fn is not None and not callable(key_fn):
+        raise TypeError(f"key_fn must be a function like grading.answer_key or None, got {key_fn!r}")
+    return out_dir
 
 
 def _imports_used(lines: list[str], sources: list[str]) -> list[str]:
@@ -107,6 +138,7 @@ def export_otter(out_dir: str | os.PathLike, names=None, *, key_fn=None) -> list
     with the held-out cases in files listed as ``autograder_files``. Returns the notebooks."""
     from .. import grading
 
+    out_dir = _check_export_args(out_dir, key_fn)
     written = []
     for src in _sources(names):
         nb, items = homework_notebook(src)
@@ -152,6 +184,7 @@ def export_nbgrader(out_dir: str | os.PathLike, names=None, *, key_fn=None) -> l
     per lecture notebook, the held-out cases inside hidden-test blocks. Returns the notebooks."""
     from .. import grading
 
+    out_dir = _check_export_args(out_dir, key_fn)
     written = []
     for src in _sources(names):
         nb, items = homework_notebook(src)
@@ -181,13 +214,20 @@ def _sources(names) -> list[Path]:
     all_nbs = sorted(p for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if homework.exercises_of(int(p.stem[:2])))
     if names is None:
         return all_nbs
-    if isinstance(names, (str, os.PathLike)):
+    if isinstance(names, (str, bytes, os.PathLike)):
         raise TypeError(f"names must be a list of notebook names, got a single {type(names).__name__}")
+    if not isinstance(names, (list, tuple)):
+        raise TypeError(f"names must be a list of notebook names such as ['01'] (or None for all), got {names!r}")
+    if not names:
+        raise ValueError("names must list at least one notebook (or be None for all), got an empty list")
     out = []
     for name in names:
+        if not isinstance(name, (str, os.PathLike)):
+            raise TypeError(f"names must hold notebook names such as '01' or '01_em', got {name!r}")
         match = [p for p in all_nbs if str(name) in (p.stem, p.stem[:2], p.name)]
         if not match:
-            raise ValueError(f"notebook must be one of {', '.join(p.stem for p in all_nbs)}, got {name!r}")
+            raise ValueError(f"names: each notebook must be one of {', '.join(p.stem for p in all_nbs)}, "
+                             f"got {name!r}")
         out.extend(match)
     return out
 

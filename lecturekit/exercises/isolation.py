@@ -28,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+from ..checks import check_choice, check_path, check_positive_float
 from ..nbtools import ROOT
 
 __all__ = ["sandbox_mode", "run_sandboxed", "package_dir", "Run"]
@@ -98,9 +99,54 @@ def _hide_list(extra, protect) -> list[str]:
 
 @dataclass
 class Run:
+    """What a sandboxed run gave back: its results (``None`` if none could be read), whether it
+    finished within its limits, and a note on why not."""
+
     results: dict | None
     finished: bool
     note: str | None
+
+    def __post_init__(self):
+        if self.results is not None and not isinstance(self.results, dict):
+            raise TypeError(f"results must be a dict or None, got {type(self.results).__name__}")
+        if not isinstance(self.finished, bool):
+            raise TypeError(f"finished must be True or False, got {self.finished!r}")
+        if self.note is not None and not isinstance(self.note, str):
+            raise TypeError(f"note must be a str or None, got {self.note!r}")
+
+
+SANDBOXES = ("auto", "root", "userns", "none")
+_BOX_FILES = ("job.json", "cases.pt", "results.pt", ".results.tmp", "home", "tmp", "cache")
+
+
+def _check_run_args(job, cases, files, pkg, hide) -> tuple[Path, list[Path]]:
+    if not isinstance(job, dict):
+        raise TypeError(f"job must be a dict with 'mode' and 'exercises', got {type(job).__name__}")
+    if job.get("mode") not in ("cells", "pickle"):
+        raise ValueError(f"job['mode'] must be 'cells' or 'pickle', got {job.get('mode')!r}")
+    exercises = job.get("exercises")
+    if not isinstance(exercises, list) or not all(
+            isinstance(ex, dict) and isinstance(ex.get("id"), str) and isinstance(ex.get("function"), str)
+            for ex in exercises):
+        raise ValueError(f"job['exercises'] must be a list of {{'id': str, 'function': str}}, got {exercises!r}")
+    if not isinstance(cases, dict):
+        raise TypeError(f"cases must be a dict from exercise id to its cases, got {type(cases).__name__}")
+    missing = [ex["id"] for ex in exercises if ex["id"] not in cases]
+    if missing:
+        raise ValueError(f"cases has no inputs for the job's exercises {missing}")
+    if not isinstance(files, dict):
+        raise TypeError(f"files must be a dict from file name to bytes, got {type(files).__name__}")
+    for name, data in files.items():
+        if not isinstance(name, str) or not isinstance(data, (bytes, bytearray)):
+            raise TypeError(f"files must map file names (str) to contents (bytes), got {name!r}: {type(data).__name__}")
+        if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name or name in _BOX_FILES:
+            raise ValueError(f"files must have plain file names that the box does not use itself, got {name!r}")
+    pkg = check_path("pkg", pkg)
+    if not (pkg / "lecturekit" / "__init__.py").is_file():
+        raise ValueError(f"pkg must be a folder holding a copy of the lecturekit package (see package_dir), got {pkg}")
+    if isinstance(hide, (str, bytes, os.PathLike)) or not isinstance(hide, (list, tuple, set, frozenset)):
+        raise TypeError(f"hide must be a list of paths to cover, got {hide!r}")
+    return pkg, [check_path("hide", h) for h in hide]
 
 
 def _read_results(path: Path, limit: int = 2**28) -> dict | None:
@@ -122,6 +168,15 @@ def _read_results(path: Path, limit: int = 2**28) -> dict | None:
 
 def run_sandboxed(job: dict, cases: dict, files: dict[str, bytes], *, pkg: Path, hide, timeout: float,
                    cell_timeout: float, memory_mb: float, sandbox: str) -> Run:
+    """Run ``job`` (``{"mode": "cells" | "pickle", "exercises": [{"id", "function"}]}``) on
+    ``cases`` with ``files`` in a fresh box, importing the package copy in ``pkg``, with ``hide``
+    covered, within ``timeout`` seconds (``cell_timeout`` per cell) and ``memory_mb`` of memory;
+    ``sandbox`` is ``"auto"`` (the best isolation here), ``"root"``, ``"userns"`` or ``"none"``."""
+    pkg, hide = _check_run_args(job, cases, files, pkg, hide)
+    timeout = check_positive_float("timeout", timeout)
+    cell_timeout = check_positive_float("cell_timeout", cell_timeout)
+    memory_mb = check_positive_float("memory_mb", memory_mb)
+    check_choice("sandbox", sandbox, SANDBOXES)
     mode = sandbox_mode() if sandbox == "auto" else sandbox
     if sandbox == "auto" and mode == "none":
         raise RuntimeError("cannot isolate submissions on this machine (no Linux namespaces): run as root, "
@@ -225,11 +280,24 @@ def _watch(proc: subprocess.Popen, *, timeout: float, cell_timeout: float) -> tu
     return note is None, note
 
 
-@functools.lru_cache(maxsize=None)
 def package_dir(forbidden: tuple[str, ...]) -> Path:
-    """A redacted copy of the package, readable by everyone, kept for this process's lifetime."""
-    from .sandbox import redacted_package
+    """A redacted copy of the package, readable by everyone, kept for this process's lifetime.
 
+    ``forbidden`` lists ``"lecturekit.module:function"`` patterns (see
+    :func:`~lecturekit.exercises.sandbox.redacted_package`); one that matches no function is an
+    error, since it would switch nothing off."""
+    from .sandbox import check_forbidden
+
+    return _package_dir(tuple(sorted(set(check_forbidden(forbidden)))))
+
+
+@functools.lru_cache(maxsize=None)
+def _package_dir(forbidden: tuple[str, ...]) -> Path:
+    from .sandbox import redacted_package, resolve_forbidden
+
+    stale = [k for k, n in resolve_forbidden(forbidden)[1].items() if n == 0]
+    if stale:
+        raise ValueError(f"forbidden entries {stale} match no function of the package (a renamed function?)")
     root = Path(tempfile.mkdtemp(prefix="lecturekit-pkg-"))
     os.chmod(root, 0o755)
     redacted_package(root, forbidden)

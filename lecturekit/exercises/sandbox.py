@@ -8,7 +8,8 @@ The grader (:mod:`lecturekit.grading`) gives each submission a private folder (t
 * ``cases.pt``: the inputs of the public and the held-out cases (no expected outputs);
 * ``submission.ipynb`` or ``functions.pkl``.
 
-``python -m lecturekit.exercises.sandbox BOX`` calls each function on each case and writes the
+``python -m lecturekit.exercises.sandbox BOX`` (exit status 2 and one line on stderr for a bad
+BOX) calls each function on each case and writes the
 flattened outputs (tensors only) to ``BOX/results.pt``; the grader compares them with the
 answers, which never enter the box. It prints a marker line before each cell and each case so
 that the grader can enforce a per-cell time limit (the clock starts at the first exercise cell:
@@ -84,6 +85,20 @@ def _members(module):
             yield name, obj
 
 
+def check_forbidden(forbidden) -> list[str]:
+    """``forbidden`` checked: a list, tuple or set of ``"lecturekit.module:pattern"`` strings."""
+    if isinstance(forbidden, (str, bytes)) or not isinstance(forbidden, (list, tuple, set, frozenset)):
+        raise TypeError(f"forbidden must be a list of 'lecturekit.module:function' strings, got {forbidden!r}")
+    items = list(forbidden)
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"forbidden must hold 'lecturekit.module:function' strings, got {item!r}")
+        module_name, _, pattern = item.partition(":")
+        if not module_name.startswith("lecturekit.") or not pattern:
+            raise ValueError(f"forbidden entries look like 'lecturekit.module:function', got {item!r}")
+    return items
+
+
 def resolve_forbidden(forbidden) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
     """Map ``"module:pattern"`` entries to the functions they name, by import: defining file
     (relative to the package) -> {qualname: public name}; and how many each entry matched."""
@@ -93,10 +108,8 @@ def resolve_forbidden(forbidden) -> tuple[dict[str, dict[str, str]], dict[str, i
     package = Path(__file__).resolve().parents[1]
     targets: dict[str, dict[str, str]] = {}
     counts = {}
-    for item in forbidden:
+    for item in check_forbidden(forbidden):
         module_name, _, pattern = item.partition(":")
-        if not module_name.startswith("lecturekit.") or not pattern:
-            raise ValueError(f"forbidden entries look like 'lecturekit.module:function', got {item!r}")
         try:
             module = importlib.import_module(module_name)
         except ImportError:
@@ -124,8 +137,24 @@ def redacted_package(dest: str | os.PathLike, forbidden, *, source: Path | None 
 
     Returns how many functions each entry matched (an entry that matches nothing is a stale name).
     """
-    source = Path(source or Path(__file__).resolve().parents[1])
-    target = Path(dest) / "lecturekit"
+    from ..checks import check_path
+
+    dest = check_path("dest", dest)
+    if dest.exists() and not dest.is_dir():
+        raise NotADirectoryError(f"dest must be a folder (it is created if missing), but {dest} is a file")
+    if source is None:
+        source = Path(__file__).resolve().parents[1]
+    else:
+        source = check_path("source", source)
+        if not source.is_dir():
+            raise NotADirectoryError(f"source must be the folder of the lecturekit package, but {source} is not a folder")
+        if not (source / "__init__.py").is_file():
+            raise ValueError(f"source must be the folder of the lecturekit package, but {source} has no __init__.py")
+    check_forbidden(forbidden)
+    target = dest / "lecturekit"
+    src, tgt = source.resolve(), target.resolve()
+    if src == tgt or src in tgt.parents or tgt in src.parents:
+        raise ValueError(f"dest must not hold the package being copied: {target} would replace {source}")
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "answers.pt"))
@@ -150,8 +179,18 @@ def _parse(source: str):
         return None
 
 
+def _check_cells(cells) -> list[str]:
+    if isinstance(cells, (str, bytes)) or not isinstance(cells, (list, tuple)):
+        raise TypeError(f"cells must be a list of code cells' sources (str), got {type(cells).__name__}")
+    for source in cells:
+        if not isinstance(source, str):
+            raise TypeError(f"cells must hold the code cells' sources as str, got {type(source).__name__}")
+    return list(cells)
+
+
 def import_lines(cells: list[str]) -> list[str]:
     """Every top-level ``import``/``from … import`` statement of the code cells, in order."""
+    cells = _check_cells(cells)
     out = []
     for source in cells:
         tree = _parse(source)
@@ -177,6 +216,14 @@ def _defines(tree, names: set[str]) -> bool:
 
 def exercise_cells(cells: list[str], functions) -> list[int]:
     """Indices of the code cells that define one of the exercise functions at top level."""
+    cells = _check_cells(cells)
+    if isinstance(functions, (str, bytes)) or not isinstance(functions, (list, tuple, set, frozenset)):
+        raise TypeError(f"functions must be a list of function names, got {functions!r}")
+    for f in functions:
+        if not isinstance(f, str):
+            raise TypeError(f"functions must hold function names as str, got {f!r}")
+        if not f.isidentifier():
+            raise ValueError(f"functions must hold Python function names, got {f!r}")
     names = set(functions)
     return [i for i, source in enumerate(cells) if (tree := _parse(source)) is not None and _defines(tree, names)]
 
@@ -201,9 +248,49 @@ def _save(results: dict, box: Path) -> None:
     os.replace(tmp, box / "results.pt")
 
 
-def main(box: str) -> int:
-    box = Path(box)
-    job = json.loads((box / "job.json").read_text())
+class _UsageError(Exception):
+    pass
+
+
+def _read_job(argv) -> tuple[Path, dict]:
+    """The box folder named by the one argument, and its checked ``job.json``."""
+    if len(argv) != 1:
+        raise _UsageError(f"expected one argument, the box folder, got {len(argv)}: usage: python -m "
+                          "lecturekit.exercises.sandbox BOX")
+    box = Path(argv[0])
+    if not argv[0].strip() or not box.is_dir():
+        raise _UsageError(f"box must be an existing folder, got {argv[0]!r}")
+    try:
+        job = json.loads((box / "job.json").read_text())
+    except (OSError, ValueError) as err:
+        raise _UsageError(f"box {argv[0]!r} has no readable job.json ({type(err).__name__})") from None
+    if not isinstance(job, dict) or job.get("mode") not in ("cells", "pickle"):
+        mode = job.get("mode") if isinstance(job, dict) else None
+        raise _UsageError(f"job.json: mode must be 'cells' or 'pickle', got {mode!r}")
+    exercises = job.get("exercises")
+    if not isinstance(exercises, list) or not all(
+            isinstance(ex, dict) and isinstance(ex.get("id"), str) and isinstance(ex.get("function"), str)
+            for ex in exercises):
+        raise _UsageError("job.json: exercises must be a list of {\"id\": ..., \"function\": ...} entries")
+    if not (box / "cases.pt").is_file():
+        raise _UsageError(f"box {argv[0]!r} has no cases.pt")
+    needed = "submission.ipynb" if job["mode"] == "cells" else None
+    if needed and not (box / needed).is_file():
+        raise _UsageError(f"box {argv[0]!r} has no {needed} (job.json's mode is 'cells')")
+    return box, job
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lecturekit.exercises.sandbox BOX``: run the job in BOX (see the module docstring)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if isinstance(argv, (str, bytes)) or not isinstance(argv, (list, tuple)) or \
+            not all(isinstance(a, str) for a in argv):
+        raise TypeError(f"argv must be a list of str (the box folder), got {argv!r}")
+    try:
+        box, job = _read_job(list(argv))
+    except _UsageError as err:
+        print(f"lecturekit.exercises.sandbox: error: {err}", file=sys.stderr)
+        return 2
     import torch
 
     torch.set_num_threads(1)
@@ -264,4 +351,4 @@ def main(box: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main())
