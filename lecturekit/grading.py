@@ -48,7 +48,8 @@ import torch
 from . import homework
 from .homework import ANSWERS, BEGIN, END, Verdict
 from .exercises.isolation import Run, package_dir, run_sandboxed, sandbox_mode
-from .nbtools import NOTEBOOKS, ROOT
+from .checks import check_choice, check_path, check_positive_float, check_positive_int
+from .nbtools import NOTEBOOKS, ROOT, _check_dir, _check_file
 from .utils import seeded
 
 __all__ = ["build_student", "build_all", "check_cells", "grade", "GradeResult", "score_table", "write_csv",
@@ -63,6 +64,8 @@ _CHECK = re.compile(r"homework\.check\(\s*[\"'](\d+\.\d+)[\"']")
 
 def check_seconds(name: str, value) -> float:
     """``value`` as a positive finite number of seconds, or a ValueError naming ``name``."""
+    if not isinstance(name, str) or not name.strip():
+        raise TypeError(f"name must be the argument's name as a non-empty str, got {name!r}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
     if not math.isfinite(value) or value <= 0:
@@ -81,7 +84,45 @@ def _check_paths(name: str, paths) -> list[Path]:
     for p in paths:
         if not isinstance(p, (str, os.PathLike)):
             raise TypeError(f"{name} must hold paths, got {type(p).__name__}")
+        if not str(os.fspath(p)).strip():
+            raise ValueError(f"{name} must hold paths, got the empty string")
     return [Path(p) for p in paths]
+
+
+def _check_out_file(name: str, value, suffix: str) -> Path:
+    """A file path to write: ends in ``suffix``, is not a folder, and no folder above it is a file."""
+    path = check_path(name, value)
+    if path.suffix != suffix:
+        raise ValueError(f"{name} must be a {suffix} file, got {str(path)!r}")
+    if path.is_dir():
+        raise IsADirectoryError(f"{name} must be a file, but {str(path)!r} is a folder")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(f"{name} {str(path)!r} cannot be written: {str(parent)!r} is a file")
+            break
+    return path
+
+
+def _check_results(name: str, results) -> list[GradeResult]:
+    if isinstance(results, (GradeResult, str, bytes, dict)) or not isinstance(results, (list, tuple)):
+        raise TypeError(f"{name} must be a list of GradeResult (what grade returns), got {type(results).__name__}")
+    for r in results:
+        if not isinstance(r, GradeResult):
+            raise TypeError(f"{name} must hold GradeResult objects (what grade returns), got {type(r).__name__}")
+    return list(results)
+
+
+def _check_solutions(name: str, solutions) -> dict | None:
+    if solutions is None:
+        return None
+    if not isinstance(solutions, dict):
+        raise TypeError(f"{name} must be the dict load_solutions returns, or None, got {type(solutions).__name__}")
+    for k, v in solutions.items():
+        if not isinstance(k, str) or not (isinstance(v, tuple) and len(v) == 2):
+            raise TypeError(f"{name} must map exercise ids to (reference, hidden_cases) as load_solutions does, "
+                            f"got {k!r}: {type(v).__name__}")
+    return solutions
 
 
 # ---------------------------------------------------------------------------------- student build
@@ -107,8 +148,17 @@ def _strip_solutions(source: str) -> str:
 def build_student(src: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
     """Write the student version of notebook ``src`` into ``out_dir``: solutions replaced by
     stubs, outputs and execution counts cleared. Returns the new file's path."""
-    src = Path(src)
-    nb = nbformat.read(src, as_version=4)
+    src = _check_file("src", src, (".ipynb",))
+    out_dir = check_path("out_dir", out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"out_dir must be a folder, but {str(out_dir)!r} is a file")
+    if out_dir.resolve() == src.resolve().parent:
+        raise ValueError(f"out_dir must not be the folder of src: the student version would overwrite "
+                         f"{str(src)!r} (its solutions would be lost)")
+    try:
+        nb = nbformat.read(src, as_version=4)
+    except Exception as err:  # not JSON, not a notebook
+        raise ValueError(f"src {str(src)!r} is not a notebook ({type(err).__name__})") from None
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = _strip_solutions(cell.source)
@@ -116,7 +166,7 @@ def build_student(src: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
             cell.execution_count = None
     nb.metadata.pop("jupytext", None)
     nb.metadata["lecturekit"] = {"notebook": src.stem, "student": True}
-    out = Path(out_dir) / src.name
+    out = out_dir / src.name
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
     return out
@@ -125,20 +175,43 @@ def build_student(src: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
 def build_all(out_dir: str | os.PathLike, notebooks: Path = NOTEBOOKS) -> list[Path]:
     """Student versions of every notebook that has exercises (notebooks only: no solutions, no
     answers, no held-out cases)."""
+    notebooks = _check_dir("notebooks", notebooks)
+    out_dir = check_path("out_dir", out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"out_dir must be a folder, but {str(out_dir)!r} is a file")
+    if out_dir.resolve() == notebooks.resolve():
+        raise ValueError(f"out_dir must not be the notebooks folder: the student versions would overwrite "
+                         f"the notebooks in {str(notebooks)!r}")
     built = []
-    for src in sorted(Path(notebooks).glob("[0-9][0-9]_*.ipynb")):
+    for src in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
         if check_cells(nbformat.read(src, as_version=4)):
             built.append(build_student(src, out_dir))
     return built
 
 
 def check_cells(nb) -> dict[str, int]:
-    """Exercise id -> index (among code cells) of the cell that checks it."""
+    """Exercise id -> index (among code cells) of the cell that checks it. ``nb`` is a notebook
+    as ``nbformat.read`` returns it (a plain dict with a ``cells`` list is converted)."""
+    if isinstance(nb, (str, bytes, os.PathLike)):
+        raise TypeError(f"nb must be a notebook object, got a {type(nb).__name__}: read the file first with "
+                        "nbformat.read(path, as_version=4)")
+    if not isinstance(nb, dict):
+        raise TypeError(f"nb must be a notebook (nbformat.NotebookNode), got {type(nb).__name__}")
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        raise ValueError(f"nb must be a notebook with a list of cells, got {type(cells).__name__} for nb['cells']")
+    for i, cell in enumerate(cells):
+        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str) \
+                or not isinstance(cell.get("source"), (str, list)):
+            raise ValueError(f"nb must hold cells with a cell_type and a source, but cell {i} is {cell!r:.80}")
+    if not isinstance(nb, nbformat.NotebookNode):
+        nb = nbformat.from_dict(nb)
     found, k = {}, 0
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        m = _CHECK.search(cell.source)
+        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        m = _CHECK.search(source)
         if m:
             found[m.group(1)] = k
         k += 1
@@ -149,12 +222,18 @@ def check_cells(nb) -> dict[str, int]:
 
 def load_solutions(directory: str | os.PathLike = SOLUTIONS) -> dict[str, tuple]:
     """Exercise id -> ``(reference, hidden_cases)`` from the ``solutions/`` folder of a checkout."""
-    directory = Path(directory)
+    directory = check_path("directory", directory)
+    if directory.exists() and not directory.is_dir():
+        raise NotADirectoryError(f"directory must be the solutions/ folder, but {str(directory)!r} is a file")
     if not directory.is_dir():
-        raise FileNotFoundError(f"the reference solutions are not in {directory}: grading needs a checkout of "
-                                f"the lecturekit repository (its solutions/ folder)")
+        raise FileNotFoundError(f"directory {str(directory)!r} does not exist: the reference solutions are not "
+                                f"there; grading needs a checkout of the lecturekit repository (its solutions/ folder)")
+    files = sorted(directory.glob("[a-z]*.py"))
+    if not files:
+        raise ValueError(f"directory {str(directory)!r} holds no reference solutions (no topic .py files): "
+                         "point it at the repository's solutions/ folder")
     out = {}
-    for path in sorted(directory.glob("[a-z]*.py")):
+    for path in files:
         name = f"lecturekit_solutions_{path.stem}"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
@@ -162,6 +241,9 @@ def load_solutions(directory: str | os.PathLike = SOLUTIONS) -> dict[str, tuple]
             spec.loader.exec_module(module)
         except Exception as err:  # one broken topic must not stop the others' grading
             out[f"error:{path.name}"] = (None, f"{path.name} does not load: {type(err).__name__}: {err}")
+            continue
+        if not isinstance(getattr(module, "REFERENCES", None), dict) or not isinstance(getattr(module, "HIDDEN", None), dict):
+            out[f"error:{path.name}"] = (None, f"{path.name} defines no REFERENCES and HIDDEN dicts")
             continue
         for ex, ref in module.REFERENCES.items():
             out[ex] = (ref, module.HIDDEN[ex])
@@ -185,7 +267,11 @@ def _expected(reference, cases) -> list[dict]:
 
 def answer_key(exercises, solutions: dict | None = None) -> dict:
     """For each exercise id: the public and the held-out cases and the references' outputs."""
-    solutions = load_solutions() if solutions is None else solutions
+    if isinstance(exercises, (str, bytes)) or not isinstance(exercises, (list, tuple, set, frozenset)):
+        raise TypeError(f"exercises must be a list of exercise ids such as ['1.1'], got {exercises!r}")
+    for ex_id in exercises:
+        homework._get(ex_id)  # an unknown or malformed id raises naming exercise, before any work
+    solutions = load_solutions() if _check_solutions("solutions", solutions) is None else solutions
     key = {}
     for ex_id in exercises:
         ex = homework._get(ex_id)
@@ -203,6 +289,8 @@ def answer_key(exercises, solutions: dict | None = None) -> dict:
 
 def refresh_answers(path: str | os.PathLike = ANSWERS, solutions: dict | None = None) -> Path:
     """Store the references' outputs on the public cases (what ``homework.check`` compares with)."""
+    path = _check_out_file("path", path, ".pt")
+    _check_solutions("solutions", solutions)
     homework._load_all()
     key = answer_key(sorted(homework.EXERCISES), solutions)
     stored = {ex: {"labels": [label for label, _ in k["visible"]],
@@ -227,6 +315,23 @@ class GradeResult:
     seen: dict[str, str] = field(default_factory=dict)
     hidden: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.student, str):
+            raise TypeError(f"student must be a str (the submission's name), got {self.student!r}")
+        if self.notebook is not None and not isinstance(self.notebook, str):
+            raise TypeError(f"notebook must be a notebook name such as '01_em' or None, got {self.notebook!r}")
+        for name in ("verdicts", "seen", "hidden"):
+            value = getattr(self, name)
+            if not isinstance(value, dict):
+                raise TypeError(f"{name} must be a dict of exercise id -> verdict, got {type(value).__name__}")
+            for ex, verdict in value.items():
+                if not isinstance(ex, str) or not re.fullmatch(r"\d+\.\d+", ex):
+                    raise ValueError(f"{name} must be keyed by exercise ids such as '1.1', got {ex!r}")
+                if not isinstance(verdict, str):
+                    raise TypeError(f"{name} must hold verdicts as str ('passed' or why not), got {verdict!r} for {ex}")
+        if self.error is not None and not isinstance(self.error, str):
+            raise TypeError(f"error must be a str or None, got {self.error!r}")
 
     @property
     def score(self) -> int:
@@ -299,14 +404,21 @@ def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, solution
     paths = _check_paths("submissions", submissions)
     timeout = check_seconds("timeout", timeout)
     cell_timeout = min(check_seconds("cell_timeout", cell_timeout), timeout)
-    check_seconds("memory_mb", memory_mb)
+    check_positive_float("memory_mb", memory_mb)
+    if not isinstance(sandbox, str):
+        raise TypeError(f"sandbox must be 'auto' or 'none', got {sandbox!r}")
     if sandbox not in ("auto", "none"):
         raise ValueError(f"sandbox must be 'auto' or 'none', got {sandbox!r}")
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
-    reference_dir, solutions_dir = Path(reference_dir), Path(solutions_dir)
+    jobs = check_positive_int("jobs", jobs)
+    reference_dir, solutions_dir = _check_dir("reference_dir", reference_dir), _check_dir("solutions_dir", solutions_dir)
     names = _notebooks(reference_dir)
-    solutions = load_solutions(solutions_dir)
+    if not names:
+        raise ValueError(f"reference_dir {str(reference_dir)!r} holds no lecture notebooks (NN_topic.ipynb): "
+                         "point it at the repository's notebooks/ folder")
+    try:
+        solutions = load_solutions(solutions_dir)
+    except ValueError as err:
+        raise ValueError(f"solutions_dir: {err}") from None
     keys: dict[str, dict] = {}
     hide = [reference_dir, solutions_dir, *paths, *{p.resolve().parent for p in paths if p.exists()}]
     results, runs = [], []
@@ -388,9 +500,24 @@ def verify(exercise: str, fn, split: str = "visible", *, hidden: str | None = No
     import cloudpickle
 
     ex = homework._get(exercise)
+    if not callable(fn) or isinstance(fn, type):
+        raise TypeError(f"fn must be the student's function, got {fn!r}")
+    if not isinstance(split, str):
+        raise TypeError(f"split must be 'visible' or 'hidden', got {split!r}")
     if split not in ("visible", "hidden"):
         raise ValueError(f"split must be 'visible' or 'hidden', got {split!r}")
+    if hidden is not None and not isinstance(hidden, (str, os.PathLike)):
+        raise TypeError(f"hidden must be an export string, the name of a file holding one, or None, got {hidden!r}")
+    if hidden is not None:
+        hidden = os.fspath(hidden)
+        if not hidden.strip():
+            raise ValueError("hidden must be an export string or a file name, got the empty string")
     timeout = check_seconds("timeout", timeout)
+    check_positive_float("memory_mb", memory_mb)
+    if not isinstance(sandbox, str):
+        raise TypeError(f"sandbox must be 'auto' or 'none', got {sandbox!r}")
+    if sandbox not in ("auto", "none"):
+        raise ValueError(f"sandbox must be 'auto' or 'none', got {sandbox!r}")
     if sandbox == "auto" and sandbox_mode() == "none":
         sandbox = "none"  # otter and nbgrader already run the notebook itself unconfined
     bundle = _decode_cases(hidden)
@@ -435,6 +562,7 @@ def _order(ex: str):
 def score_table(results: list[GradeResult]) -> str:
     """A plain-text table: one row per student, two columns per exercise (the public cases the
     student could check, and the held-out ones), the score and a note."""
+    results = _check_results("results", results)
     exercises = sorted({ex for r in results for ex in r.verdicts}, key=_order)
     header = ["student", "notebook", *[f"{ex} {kind}" for ex in exercises for kind in ("seen", "hidden")],
               "score", "note"]
@@ -451,8 +579,9 @@ def score_table(results: list[GradeResult]) -> str:
 
 
 def write_csv(results: list[GradeResult], path: str | os.PathLike) -> Path:
-    """Write the detailed verdicts (one row per student and exercise) to ``path`` atomically."""
-    path = Path(path)
+    """Write the detailed verdicts (one row per student and exercise) to ``path`` (a .csv file) atomically."""
+    results = _check_results("results", results)
+    path = _check_out_file("path", path, ".csv")
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["student", "notebook", "exercise", "verdict", "seen", "hidden", "note"])

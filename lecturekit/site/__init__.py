@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ import time
 from pathlib import Path
 
 from .. import nbtools
-from ..utils import check_positive_int
+from ..checks import check_bool, check_path, check_positive_float, check_positive_int
 from . import assets
 
 __all__ = ["build", "summary", "navigation", "static_widget", "remote_resources", "MATHJAX"]
@@ -38,6 +39,12 @@ _WIDGET = "application/vnd.jupyter.widget-view+json"
 
 def navigation(entries: list[tuple[str, str]], current: str | None) -> str:
     """The top bar: a link home and one per lecture, ``entries`` as (page stem, title) in order."""
+    _check_entries(entries)
+    if current is not None:
+        if not isinstance(current, str):
+            raise TypeError(f"current must be the stem of a page in entries (such as '01_em') or None, got {current!r}")
+        if current not in [stem for stem, _ in entries]:
+            raise ValueError(f"current must be the stem of a page in entries or None, got {current!r}")
     links = ['<a class="lk-home" href="index.html">Course home</a>']
     for stem, title in entries:
         here = ' aria-current="page"' if stem == current else ""
@@ -45,6 +52,18 @@ def navigation(entries: list[tuple[str, str]], current: str | None) -> str:
         links.append(f'<a href="{html.escape(stem)}.html"{here} title="{html.escape(title)}">'
                      f'{html.escape(number)} {html.escape(_short(title))}</a>')
     return '<nav class="lk-nav" aria-label="Lectures">' + "".join(links) + "</nav>"
+
+
+def _check_entries(entries) -> None:
+    if isinstance(entries, (str, bytes, dict)) or not isinstance(entries, (list, tuple)):
+        raise TypeError(f"entries must be a list of (page stem, title) pairs, got {type(entries).__name__}")
+    for e in entries:
+        if not isinstance(e, (tuple, list)) or len(e) != 2:
+            raise ValueError(f"entries must hold (page stem, title) pairs, got {e!r}")
+        if not all(isinstance(x, str) for x in e):
+            raise TypeError(f"entries must hold (page stem, title) pairs of str, got {e!r}")
+        if not e[0].strip() or not re.fullmatch(r"[\w.-]+", e[0]):
+            raise ValueError(f"entries must hold page stems such as '01_em' (letters, digits, _ . -), got {e[0]!r}")
 
 
 def _short(title: str, width: int = 28) -> str:
@@ -65,11 +84,17 @@ def pager(entries: list[tuple[str, str]], current: str) -> str:
 def static_widget(entry: dict, base: str) -> str:
     """The static copy of one pre-rendered widget: its movable controls, the default frame, the
     readout and the frame table (JSON) that ``site.js`` reads. ``base`` is the frames folder URL."""
+    _check_entry(entry)
+    if not isinstance(base, str):
+        raise TypeError(f"base must be the frames folder URL as a str (such as 'frames/01_em/'), got {base!r}")
+    if not base.endswith("/") or any(ch in base for ch in "\"'<> \\"):
+        raise ValueError(f"base must be a folder URL ending in '/' without quotes, spaces or angle brackets, "
+                         f"got {base!r}")
     controls = entry["controls"]
     key = ",".join(str(c["default"]) for c in controls)
     frame = entry["frames"].get(key)
     if frame is None:
-        raise ValueError(f"the {entry['app']} widget has no frame at its defaults ({key!r})")
+        raise ValueError(f"entry: the {entry['app']} widget has no frame at its defaults ({key!r})")
     rows = []
     for j, c in enumerate(controls):
         desc = html.escape(str(c["description"]))
@@ -101,6 +126,37 @@ def static_widget(entry: dict, base: str) -> str:
             f'{img}<script type="application/json" class="lk-data">{payload}</script></div>')
 
 
+_ENTRY_KEYS = ("app", "controls", "frames", "mode", "bytes", "width", "height")
+_CONTROL_KEYS = ("description", "kind", "default", "labels", "values")
+_FRAME_KEYS = ("sha256", "readout", "state", "labels")
+
+
+def _check_entry(entry) -> None:
+    """An entry of the manifest :func:`lecturekit.site.frames.dump` writes."""
+    if not isinstance(entry, dict):
+        raise TypeError(f"entry must be a manifest entry (a dict from frames.dump), got {type(entry).__name__}")
+    missing = [k for k in _ENTRY_KEYS if k not in entry]
+    if missing:
+        raise ValueError(f"entry must be a manifest entry from frames.dump, but it has no {', '.join(missing)}")
+    if entry["mode"] not in ("product", "axes"):
+        raise ValueError(f"entry['mode'] must be 'product' or 'axes', got {entry['mode']!r}")
+    if not isinstance(entry["controls"], list) or not isinstance(entry["frames"], dict):
+        raise TypeError("entry['controls'] must be a list and entry['frames'] a dict, got "
+                        f"{type(entry['controls']).__name__} and {type(entry['frames']).__name__}")
+    for c in entry["controls"]:
+        if not isinstance(c, dict) or any(k not in c for k in _CONTROL_KEYS):
+            raise ValueError(f"entry['controls'] must hold dicts with {', '.join(_CONTROL_KEYS)}, got {c!r:.80}")
+        if c["kind"] not in ("range", "checkbox", "select"):
+            raise ValueError(f"entry['controls'] kinds must be 'range', 'checkbox' or 'select', got {c['kind']!r}")
+        if isinstance(c["default"], bool) or not isinstance(c["default"], int) or not 0 <= c["default"] < len(c["values"]):
+            raise ValueError(f"entry['controls'] defaults must index their values, got {c['default']!r}")
+    for k, f in entry["frames"].items():
+        if not isinstance(f, dict) or any(x not in f for x in _FRAME_KEYS):
+            raise ValueError(f"entry['frames'] must hold dicts with {', '.join(_FRAME_KEYS)}, got {k!r}: {f!r:.80}")
+        if len(f["labels"]) != len(entry["controls"]):
+            raise ValueError(f"entry['frames'][{k!r}] must have one label per control, got {f['labels']!r}")
+
+
 _RESOURCE = re.compile(r"<(script|img|link|iframe|source|video|audio)\b[^>]*?\b(src|href)\s*=\s*[\"']([^\"']+)",
                        re.IGNORECASE)
 
@@ -108,6 +164,8 @@ _RESOURCE = re.compile(r"<(script|img|link|iframe|source|video|audio)\b[^>]*?\b(
 def remote_resources(page: str) -> list[str]:
     """URLs a page would load from outside the site (scripts, styles, images, frames); links a
     reader may follow are not loads and are left out."""
+    if not isinstance(page, str):
+        raise TypeError(f"page must be the page's HTML as a str, got {type(page).__name__}")
     found = []
     for _, _, url in _RESOURCE.findall(page):
         if re.match(r"^([a-z][a-z0-9+.-]*:)?//", url, re.IGNORECASE) and not url.lower().startswith("data:"):
@@ -147,10 +205,14 @@ def _replace_widgets(nb, manifest: list[dict], base: str) -> list[dict]:
     return shown
 
 
-def _copy_mathjax(target: Path) -> None:
+def _check_mathjax() -> None:
     if not (MATHJAX / "tex-chtml-full.js").is_file():
         raise FileNotFoundError(f"MathJax is not installed in {MATHJAX.parents[2]}: run `make site-assets` "
                                 "(npm ci --prefix deploy/site)")
+
+
+def _copy_mathjax(target: Path) -> None:
+    _check_mathjax()
     for part in _MATHJAX_PARTS:
         src = MATHJAX / part
         if src.is_dir():
@@ -164,13 +226,23 @@ def _folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _prepare(out: Path) -> None:
+def _check_out(out: Path) -> None:
     if out.exists():
         if not out.is_dir():
-            raise NotADirectoryError(f"OUT must be a folder, but {str(out)!r} is a file")
+            raise NotADirectoryError(f"out (OUT) must be a folder, but {str(out)!r} is a file")
         if any(out.iterdir()) and not (out / _MARKER).exists():
-            raise ValueError(f"OUT {str(out)!r} is not empty and holds no lecturekit site: choose an empty "
+            raise ValueError(f"out (OUT) {str(out)!r} is not empty and holds no lecturekit site: choose an empty "
                              "or new folder (an old site is replaced, other files are never deleted)")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(f"out (OUT) {str(out)!r} cannot be made: {str(parent)!r} is a file")
+            break
+
+
+def _prepare(out: Path) -> None:
+    _check_out(out)
+    if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     (out / _MARKER).write_text("built by lecturekit site; the whole folder is replaced by the next build\n")
@@ -189,13 +261,22 @@ def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_f
     timeout = check_positive_int("timeout", timeout)
     max_frames = check_positive_int("max_frames", max_frames)
     max_product = check_positive_int("max_product", max_product)
-    if isinstance(max_mb, bool) or not isinstance(max_mb, (int, float)) or not 0 < max_mb < 1e6:
+    if isinstance(max_mb, bool) or not isinstance(max_mb, (int, float)):
+        raise TypeError(f"max_mb must be a positive number of megabytes, got {max_mb!r}")
+    if not 0 < max_mb < 1e6:  # NaN fails too
         raise ValueError(f"max_mb must be a positive number of megabytes, got {max_mb!r}")
-    if notebooks is not None and (isinstance(notebooks, str) or not all(isinstance(n, str) for n in notebooks)):
+    if notebooks is not None and (isinstance(notebooks, (str, bytes)) or not isinstance(notebooks, (list, tuple))
+                                  or not all(isinstance(n, str) for n in notebooks)):
         raise TypeError(f"notebooks must be a list of names such as ['01'] or None, got {notebooks!r}")
+    if notebooks is not None and not notebooks:
+        raise ValueError("notebooks must name at least one notebook, or be None for all of them, got []")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a function taking one line of text, or None, got {progress!r}")
+    out = check_path("out", out)
+    _check_out(out)
     scripts = [nbtools.resolve(n) for n in notebooks] if notebooks else nbtools.list_notebooks()
     scripts = sorted(dict.fromkeys(scripts))
-    out = Path(out)
+    _check_mathjax()  # before the old site is removed
     _prepare(out)
     _copy_mathjax(out / "_static" / "mathjax")
     (out / "_static" / "site.css").write_text(assets.CSS)
@@ -263,8 +344,40 @@ def _index(entries: list[tuple[str, str]], report: dict) -> str:
             f"<ol>{items}</ol></main></body></html>")
 
 
+def _check_report(report, totals: bool) -> None:
+    """The report :func:`build` returns (``totals``: with the whole site's figures)."""
+    if not isinstance(report, dict):
+        raise TypeError(f"report must be the dict build returns, got {type(report).__name__}")
+    number = (int, float)
+
+    def need(where: str, d: dict, keys: dict) -> None:
+        for k, kind in keys.items():
+            if k not in d:
+                raise ValueError(f"report must be the dict build returns, but {where} has no {k!r}")
+            v = d[k]
+            if isinstance(v, bool) or not isinstance(v, kind):
+                raise TypeError(f"report: {where}[{k!r}] must be {getattr(kind, '__name__', 'a number')}, got {v!r}")
+            if kind is number and not (math.isfinite(v) and v >= 0):
+                raise ValueError(f"report: {where}[{k!r}] must be a finite number >= 0, got {v!r}")
+
+    need("report", report, {"notebooks": list, **({"out": str, "bytes": number, "mathjax_bytes": number,
+                                                  "seconds": number} if totals else {})})
+    for i, nb in enumerate(report["notebooks"]):
+        if not isinstance(nb, dict):
+            raise TypeError(f"report['notebooks'] must hold dicts, got {type(nb).__name__}")
+        where = f"report['notebooks'][{i}]"
+        need(where, nb, {"name": str, "seconds": number, "bytes": number, "widgets": list})
+        for j, w in enumerate(nb["widgets"]):
+            if not isinstance(w, dict):
+                raise TypeError(f"{where}['widgets'] must hold dicts, got {type(w).__name__}")
+            need(f"{where}['widgets'][{j}]", w, {"app": str, "frames": int, "mode": str, "bytes": number,
+                                                 "seconds": number, "errors": int})
+
+
 def summary(report: dict, *, totals: bool = True) -> str:
     """Build time, size, and MB per widget, one line each (``totals``: and the whole site's)."""
+    totals = check_bool("totals", totals)
+    _check_report(report, totals)
     lines = []
     for nb in report["notebooks"]:
         hidden = nb.get("widgets_not_shown", 0)

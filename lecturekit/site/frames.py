@@ -19,6 +19,8 @@ import math
 import time
 from pathlib import Path
 
+from ..checks import check_int, check_path, check_positive_int
+
 __all__ = ["positions", "frame_keys", "prerender", "dump"]
 
 
@@ -51,8 +53,11 @@ def positions(control, limit: int = 1000) -> dict | None:
     """
     import ipywidgets as widgets
 
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 2:
-        raise ValueError(f"limit must be an integer >= 2, got {limit!r}")
+    check_int("limit", limit, low=2)
+    if not isinstance(control, widgets.Widget):
+        hint = " (pass one of app.controls' values, not the app)" if hasattr(control, "controls") else ""
+        raise TypeError(f"control must be an ipywidgets widget such as an IntSlider{hint}, "
+                        f"got {type(control).__name__}")
     if getattr(control, "disabled", False):  # greyed out in the notebook: not moved on the site either
         return None
     if isinstance(control, (widgets.Checkbox, widgets.ToggleButton)):
@@ -89,6 +94,12 @@ def positions(control, limit: int = 1000) -> dict | None:
 def frame_keys(counts: list[int], defaults: list[int], *, max_product: int) -> tuple[str, list[tuple[int, ...]]]:
     """The position tuples to draw: every combination (``"product"``) when there are at most
     ``max_product``, else the defaults and each control moved alone (``"axes"``)."""
+    for name, value, low in (("counts", counts, 1), ("defaults", defaults, 0)):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise TypeError(f"{name} must be a list of integers, one per control, got {value!r}")
+        for v in value:
+            check_int(f"{name} entries", v, low=low)
+    max_product = check_positive_int("max_product", max_product)
     if len(counts) != len(defaults) or any(not 0 <= d < c for d, c in zip(defaults, counts)):
         raise ValueError(f"defaults must index the counts, got counts {counts} and defaults {defaults}")
     if math.prod(counts) <= max_product:
@@ -125,6 +136,16 @@ def _where(control, spec: dict) -> int:
         return -1
 
 
+def _check_budget(max_frames, max_product, max_mb) -> tuple[int, int, float]:
+    max_frames = check_positive_int("max_frames", max_frames)
+    max_product = check_positive_int("max_product", max_product)
+    if isinstance(max_mb, bool) or not isinstance(max_mb, (int, float)):
+        raise TypeError(f"max_mb must be a positive number of megabytes, got {max_mb!r}")
+    if not 0 < max_mb < 1e6:  # NaN fails too
+        raise ValueError(f"max_mb must be a positive number of megabytes, got {max_mb!r}")
+    return max_frames, max_product, float(max_mb)
+
+
 def prerender(app, *, max_frames: int = 2000, max_product: int = 400, max_mb: float = 20.0) -> dict:
     """Draw ``app``'s frames: ``{"controls", "mode", "frames": {key: {sha256, readout, state}}, "pngs"}``.
 
@@ -133,6 +154,12 @@ def prerender(app, *, max_frames: int = 2000, max_product: int = 400, max_mb: fl
     left at its defaults. The frames are budgeted at ``max_mb`` (estimated from the current
     frame's size): a long control is thinned to evenly spaced positions, ends and default kept.
     """
+    from ..widgets._base import FigureApp
+
+    if not isinstance(app, FigureApp):
+        what = f"the class {app.__name__}; pass an instance" if isinstance(app, type) else type(app).__name__
+        raise TypeError(f"app must be a lecturekit widget app (a FigureApp), got {what}")
+    max_frames, max_product, max_mb = _check_budget(max_frames, max_product, max_mb)
     names, specs = [], []
     for name, control in app.controls.items():
         spec = positions(control)
@@ -146,8 +173,14 @@ def prerender(app, *, max_frames: int = 2000, max_product: int = 400, max_mb: fl
     max_frames = max(2 * len(specs), min(max_frames, affordable))
     while sum(len(s["values"]) for s in specs) > max_frames and max(len(s["values"]) for s in specs) > 2:
         longest = max(specs, key=lambda s: len(s["values"]))
-        kept, longest["default"] = _thin(list(range(len(longest["values"]))), longest["default"],
-                                         max(2, len(longest["values"]) * 3 // 4))
+        n, limit = len(longest["values"]), max(2, len(longest["values"]) * 3 // 4)
+        kept, default = _thin(list(range(n)), longest["default"], limit)
+        while len(kept) >= n and limit > 2:  # the kept default can undo a step: thin harder
+            limit -= 1
+            kept, default = _thin(list(range(n)), longest["default"], limit)
+        if len(kept) >= n:
+            break  # the ends and the default are all that is left: nothing more to drop
+        longest["default"] = default
         longest["values"] = [longest["values"][i] for i in kept]
         longest["labels"] = [longest["labels"][i] for i in kept]
     defaults = [s["default"] for s in specs]
@@ -189,7 +222,13 @@ def dump(folder: str, *, max_frames: int = 2000, max_product: int = 400, max_mb:
 
     from ..widgets._base import apps
 
-    folder = Path(folder)
+    folder = check_path("folder", folder)
+    for p in (folder, *folder.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise NotADirectoryError(f"folder must be a folder, but {str(p)!r} is a file")
+            break
+    max_frames, max_product, max_mb = _check_budget(max_frames, max_product, max_mb)
     (folder / "frames").mkdir(parents=True, exist_ok=True)
     parent = {}
     for w in list(_instances.values()):
