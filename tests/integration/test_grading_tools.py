@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lecturekit import grading
+from lecturekit import grading, nbtools
 from lecturekit.exercises import export
 
 pytest.importorskip("otter", reason="otter-grader is in the 'grading' extra (make test installs it)")
@@ -107,7 +107,7 @@ def nbgrader_scores(tmp_path_factory):
 @pytest.fixture(scope="module")
 def lecturekit_scores(tmp_path_factory):
     root = tmp_path_factory.mktemp("inhouse")
-    student = grading.build_student(grading.NOTEBOOKS / "01_em.ipynb", root / "build")
+    student = grading.build_student(nbtools.NOTEBOOKS / "01_em.ipynb", root / "build")
     paths = [_fill(student, root / "subs" / f"{name}_01_em.ipynb", f) for name, f in SUBMISSIONS.items()]
     return {r.student.split("_")[0]: r for r in grading.grade(paths, timeout=300, cell_timeout=60)}
 

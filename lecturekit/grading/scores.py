@@ -1,30 +1,8 @@
-"""Build student notebooks, and grade submissions in a sandbox against answers they cannot reach.
-
-``build_student`` replaces every reference solution (between ``### BEGIN SOLUTION`` and
-``### END SOLUTION``) with a stub that raises ``NotImplementedError`` and clears all outputs.
-
-``grade`` treats each submission as hostile:
-
-* **Answers out of reach.** The references and the held-out cases live in the repository's
-  ``solutions/`` folder. This process computes the expected outputs; the submission only ever
-  sees the inputs. Its functions run in a separate process (:mod:`lecturekit.exercises.sandbox`)
-  that executes the notebook's import lines and its exercise cells, nothing else, calls each
-  function on the public and the held-out cases, and hands back tensors. This process compares
-  them. Nothing a cell monkeypatches can change a verdict. The package that process imports is a
-  copy in which each function that computes an answer (an exercise's ``forbidden`` list) raises.
-* **A sandbox that holds.** As root, the run happens in new mount, network, PID and IPC
-  namespaces as the user ``nobody``. The real package, ``solutions/``, the solution notebooks,
-  the repository's ``.git`` and every submission are covered by empty mounts. Every file system
-  is read-only except the submission's private copy of its folder, which is deleted afterwards.
-  HOME and TMPDIR point into that copy. There are limits on address space, file size, processes
-  and CPU time, a per-cell limit (each exercise cell and each call) and a per-notebook limit.
-  Without root, the same happens inside a user namespace, as the calling user.
-* **Hidden tests.** Each exercise passes only if both its public cases (those ``check`` runs in
-  the notebook) and its held-out cases pass. The score table shows both.
-
-Exports for otter-grader and nbgrader are in :mod:`lecturekit.exercises.export`; their tests call
-:func:`verify`, which runs the student's function, serialized by value, in the same sandbox.
-"""
+"""Grading: each submission's exercise cells run in the sandbox of
+:mod:`lecturekit.exercises.isolation` on the public and the held-out cases, this process compares the
+returned tensors with the answer key, and the verdicts become one :class:`GradeResult` per
+submission, a score table and a CSV file. :func:`verify` does the same for one function (the
+otter-grader and nbgrader tests that :mod:`lecturekit.exercises.export` writes call it)."""
 
 from __future__ import annotations
 
@@ -32,9 +10,7 @@ import base64
 import csv
 import functools
 import hashlib
-import importlib.util
 import io
-import math
 import os
 import re
 import tempfile
@@ -45,32 +21,14 @@ from pathlib import Path
 import nbformat
 import torch
 
-from . import homework
-from .homework import ANSWERS, BEGIN, END, Verdict
-from .exercises.isolation import Run, package_dir, run_sandboxed, sandbox_mode
-from .checks import check_choice, check_path, check_positive_float, check_positive_int
-from .nbtools import NOTEBOOKS, ROOT, _check_dir, _check_file
-from .utils import seeded
+from .. import homework
+from ..homework import Verdict
+from ..exercises.isolation import Run, package_dir, run_sandboxed, sandbox_mode
+from ..checks import check_positive_float, check_positive_int
+from ..nbtools import NOTEBOOKS, _check_dir
+from .answers import SOLUTIONS, _check_out_file, answer_key, check_seconds, load_solutions
 
-__all__ = ["build_student", "build_all", "check_cells", "grade", "GradeResult", "score_table", "write_csv",
-           "load_solutions", "answer_key", "refresh_answers", "verify", "check_seconds", "SOLUTIONS"]
-
-SOLUTIONS = ROOT / "solutions"
-
-_CHECK = re.compile(r"homework\.check\(\s*[\"'](\d+\.\d+)[\"']")
-
-
-# ------------------------------------------------------------------------------ argument checks
-
-def check_seconds(name: str, value) -> float:
-    """``value`` as a positive finite number of seconds, or a ValueError naming ``name``."""
-    if not isinstance(name, str) or not name.strip():
-        raise TypeError(f"name must be the argument's name as a non-empty str, got {name!r}")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
-    return float(value)
+__all__ = ["GradeResult", "grade", "verify", "score_table", "write_csv"]
 
 
 def _check_paths(name: str, paths) -> list[Path]:
@@ -89,21 +47,6 @@ def _check_paths(name: str, paths) -> list[Path]:
     return [Path(p) for p in paths]
 
 
-def _check_out_file(name: str, value, suffix: str) -> Path:
-    """A file path to write: ends in ``suffix``, is not a folder, and no folder above it is a file."""
-    path = check_path(name, value)
-    if path.suffix != suffix:
-        raise ValueError(f"{name} must be a {suffix} file, got {str(path)!r}")
-    if path.is_dir():
-        raise IsADirectoryError(f"{name} must be a file, but {str(path)!r} is a folder")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise NotADirectoryError(f"{name} {str(path)!r} cannot be written: {str(parent)!r} is a file")
-            break
-    return path
-
-
 def _check_results(name: str, results) -> list[GradeResult]:
     if isinstance(results, (GradeResult, str, bytes, dict)) or not isinstance(results, (list, tuple)):
         raise TypeError(f"{name} must be a list of GradeResult (what grade returns), got {type(results).__name__}")
@@ -113,201 +56,11 @@ def _check_results(name: str, results) -> list[GradeResult]:
     return list(results)
 
 
-def _check_solutions(name: str, solutions) -> dict | None:
-    if solutions is None:
-        return None
-    if not isinstance(solutions, dict):
-        raise TypeError(f"{name} must be the dict load_solutions returns, or None, got {type(solutions).__name__}")
-    for k, v in solutions.items():
-        if not isinstance(k, str) or not (isinstance(v, tuple) and len(v) == 2):
-            raise TypeError(f"{name} must map exercise ids to (reference, hidden_cases) as load_solutions does, "
-                            f"got {k!r}: {type(v).__name__}")
-    return solutions
-
-
-# ---------------------------------------------------------------------------------- student build
-
-def _strip_solutions(source: str) -> str:
-    out, inside = [], False
-    for line in source.splitlines():
-        stripped = line.strip()
-        if stripped == BEGIN:
-            indent = line[: len(line) - len(line.lstrip())]
-            out.append(f"{indent}# YOUR CODE HERE")
-            out.append(f'{indent}raise NotImplementedError("write your solution here")')
-            inside = True
-        elif stripped == END:
-            inside = False
-        elif not inside:
-            out.append(line)
-    if inside:
-        raise ValueError(f"a solution block is not closed with {END!r}")
-    return "\n".join(out)
-
-
-def build_student(src: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
-    """Write the student version of notebook ``src`` into ``out_dir``: solutions replaced by
-    stubs, outputs and execution counts cleared. Returns the new file's path."""
-    src = _check_file("src", src, (".ipynb",))
-    out_dir = check_path("out_dir", out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(f"out_dir must be a folder, but {str(out_dir)!r} is a file")
-    if out_dir.resolve() == src.resolve().parent:
-        raise ValueError(f"out_dir must not be the folder of src: the student version would overwrite "
-                         f"{str(src)!r} (its solutions would be lost)")
-    try:
-        nb = nbformat.read(src, as_version=4)
-    except Exception as err:  # not JSON, not a notebook
-        raise ValueError(f"src {str(src)!r} is not a notebook ({type(err).__name__})") from None
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.source = _strip_solutions(cell.source)
-            cell.outputs = []
-            cell.execution_count = None
-    nb.metadata.pop("jupytext", None)
-    nb.metadata["lecturekit"] = {"notebook": src.stem, "student": True}
-    out = out_dir / src.name
-    out.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, out)
-    return out
-
-
-def build_all(out_dir: str | os.PathLike, notebooks: Path = NOTEBOOKS) -> list[Path]:
-    """Student versions of every notebook that has exercises (notebooks only: no solutions, no
-    answers, no held-out cases)."""
-    notebooks = _check_dir("notebooks", notebooks)
-    out_dir = check_path("out_dir", out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(f"out_dir must be a folder, but {str(out_dir)!r} is a file")
-    if out_dir.resolve() == notebooks.resolve():
-        raise ValueError(f"out_dir must not be the notebooks folder: the student versions would overwrite "
-                         f"the notebooks in {str(notebooks)!r}")
-    built = []
-    for src in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
-        if check_cells(nbformat.read(src, as_version=4)):
-            built.append(build_student(src, out_dir))
-    return built
-
-
-def check_cells(nb) -> dict[str, int]:
-    """Exercise id -> index (among code cells) of the cell that checks it. ``nb`` is a notebook
-    as ``nbformat.read`` returns it (a plain dict with a ``cells`` list is converted)."""
-    if isinstance(nb, (str, bytes, os.PathLike)):
-        raise TypeError(f"nb must be a notebook object, got a {type(nb).__name__}: read the file first with "
-                        "nbformat.read(path, as_version=4)")
-    if not isinstance(nb, dict):
-        raise TypeError(f"nb must be a notebook (nbformat.NotebookNode), got {type(nb).__name__}")
-    cells = nb.get("cells")
-    if not isinstance(cells, list):
-        raise ValueError(f"nb must be a notebook with a list of cells, got {type(cells).__name__} for nb['cells']")
-    for i, cell in enumerate(cells):
-        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str) \
-                or not isinstance(cell.get("source"), (str, list)):
-            raise ValueError(f"nb must hold cells with a cell_type and a source, but cell {i} is {cell!r:.80}")
-    if not isinstance(nb, nbformat.NotebookNode):
-        nb = nbformat.from_dict(nb)
-    found, k = {}, 0
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
-        m = _CHECK.search(source)
-        if m:
-            found[m.group(1)] = k
-        k += 1
-    return found
-
-
-# ----------------------------------------------------------------------- references and answers
-
-def load_solutions(directory: str | os.PathLike = SOLUTIONS) -> dict[str, tuple]:
-    """Exercise id -> ``(reference, hidden_cases)`` from the ``solutions/`` folder of a checkout."""
-    directory = check_path("directory", directory)
-    if directory.exists() and not directory.is_dir():
-        raise NotADirectoryError(f"directory must be the solutions/ folder, but {str(directory)!r} is a file")
-    if not directory.is_dir():
-        raise FileNotFoundError(f"directory {str(directory)!r} does not exist: the reference solutions are not "
-                                f"there; grading needs a checkout of the lecturekit repository (its solutions/ folder)")
-    files = sorted(directory.glob("[a-z]*.py"))
-    if not files:
-        raise ValueError(f"directory {str(directory)!r} holds no reference solutions (no topic .py files): "
-                         "point it at the repository's solutions/ folder")
-    out = {}
-    for path in files:
-        name = f"lecturekit_solutions_{path.stem}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        try:
-            spec.loader.exec_module(module)
-        except Exception as err:  # one broken topic must not stop the others' grading
-            out[f"error:{path.name}"] = (None, f"{path.name} does not load: {type(err).__name__}: {err}")
-            continue
-        if not isinstance(getattr(module, "REFERENCES", None), dict) or not isinstance(getattr(module, "HIDDEN", None), dict):
-            out[f"error:{path.name}"] = (None, f"{path.name} defines no REFERENCES and HIDDEN dicts")
-            continue
-        for ex, ref in module.REFERENCES.items():
-            out[ex] = (ref, module.HIDDEN[ex])
-    return out
-
-
-def _seeded(builder):
-    with seeded(0):
-        return builder()
-
-
-def _expected(reference, cases) -> list[dict]:
-    out = []
-    for i, (label, args) in enumerate(cases, start=1):
-        got = homework.run_case(reference, args, seed=i)
-        if isinstance(got, str):
-            raise RuntimeError(f"the reference fails on case {i} ({label}): {got}")
-        out.append(got)
-    return out
-
-
-def answer_key(exercises, solutions: dict | None = None) -> dict:
-    """For each exercise id: the public and the held-out cases and the references' outputs."""
-    if isinstance(exercises, (str, bytes)) or not isinstance(exercises, (list, tuple, set, frozenset)):
-        raise TypeError(f"exercises must be a list of exercise ids such as ['1.1'], got {exercises!r}")
-    for ex_id in exercises:
-        homework._get(ex_id)  # an unknown or malformed id raises naming exercise, before any work
-    solutions = load_solutions() if _check_solutions("solutions", solutions) is None else solutions
-    key = {}
-    for ex_id in exercises:
-        ex = homework._get(ex_id)
-        if ex_id not in solutions:
-            broken = [msg for k, (_, msg) in solutions.items() if k.startswith("error:")]
-            raise ValueError(f"solutions/ has no reference for exercise {ex_id}" + (f" ({'; '.join(broken)})" if broken else ""))
-        reference, hidden = solutions[ex_id]
-        visible_cases, hidden_cases = homework.public_cases(ex), _seeded(hidden)
-        key[ex_id] = {
-            "visible": visible_cases, "hidden": hidden_cases,
-            "expected": {"visible": _expected(reference, visible_cases), "hidden": _expected(reference, hidden_cases)},
-        }
-    return key
-
-
-def refresh_answers(path: str | os.PathLike = ANSWERS, solutions: dict | None = None) -> Path:
-    """Store the references' outputs on the public cases (what ``homework.check`` compares with)."""
-    path = _check_out_file("path", path, ".pt")
-    _check_solutions("solutions", solutions)
-    homework._load_all()
-    key = answer_key(sorted(homework.EXERCISES), solutions)
-    stored = {ex: {"labels": [label for label, _ in k["visible"]],
-                   "fingerprints": [homework.fingerprint(args) for _, args in k["visible"]],
-                   "outputs": k["expected"]["visible"]} for ex, k in key.items()}
-    path = Path(path)
-    torch.save(stored, path)
-    homework._ANSWERS = None
-    return path
-
-
-# ---------------------------------------------------------------------------------------- grading
-
 @dataclass
 class GradeResult:
     """One submission's verdict per exercise (``passed`` or why not), on the public cases
     (``seen``) and on the held-out ones (``hidden``); an exercise passes when both do."""
+
 
     student: str
     notebook: str | None
@@ -315,6 +68,7 @@ class GradeResult:
     seen: dict[str, str] = field(default_factory=dict)
     hidden: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+
 
     def __post_init__(self):
         if not isinstance(self.student, str):
@@ -332,6 +86,7 @@ class GradeResult:
                     raise TypeError(f"{name} must hold verdicts as str ('passed' or why not), got {verdict!r} for {ex}")
         if self.error is not None and not isinstance(self.error, str):
             raise TypeError(f"error must be a str or None, got {self.error!r}")
+
 
     @property
     def score(self) -> int:
@@ -387,6 +142,7 @@ def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, solution
           timeout: float = 600, cell_timeout: float = 120, memory_mb: float = 4096,
           sandbox: str = "auto", jobs: int = 1) -> list[GradeResult]:
     """Grade each submitted notebook (see the module docstring) and return one result each.
+
 
     Args:
         submissions: a list of paths to ``.ipynb`` files, named like ``alice_01_em.ipynb`` (or
@@ -456,6 +212,7 @@ def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, solution
             memory_mb=memory_mb, sandbox=sandbox)))
     from concurrent.futures import ThreadPoolExecutor
 
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each run is a process; threads only wait
         for (result, exercises, key, _), run in zip(runs, pool.map(lambda r: r[3](), runs)):
             _verdicts(result, exercises, key, run)
@@ -464,18 +221,7 @@ def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, solution
     return results
 
 
-# ------------------------------------------------------------------------ otter / nbgrader tests
-
 _VERIFIED: dict = {}
-
-
-def encode_cases(key: dict, exercise: str) -> str:
-    """The held-out cases of one exercise and their answers, compressed into one string."""
-    buf = io.BytesIO()
-    k = key[exercise]
-    torch.save({"labels": [label for label, _ in k["hidden"]], "args": [args for _, args in k["hidden"]],
-                "expected": k["expected"]["hidden"]}, buf)
-    return base64.b64encode(zlib.compress(buf.getvalue(), 9)).decode()
 
 
 def _decode_cases(blob: str | None) -> dict | None:
@@ -498,6 +244,7 @@ def verify(exercise: str, fn, split: str = "visible", *, hidden: str | None = No
     One sandboxed run serves both splits of the same function. In otter and nbgrader test cells:
     ``verify("1.1", e_step).assert_passed()``."""
     import cloudpickle
+
 
     ex = homework._get(exercise)
     if not callable(fn) or isinstance(fn, type):
@@ -553,8 +300,6 @@ def verify(exercise: str, fn, split: str = "visible", *, hidden: str | None = No
     return Verdict(exercise, False, text[len("FAILED "):] if text.startswith("FAILED ") else f"({text})")
 
 
-# ------------------------------------------------------------------------------------ reporting
-
 def _order(ex: str):
     return tuple(map(int, ex.split(".")))
 
@@ -568,8 +313,10 @@ def score_table(results: list[GradeResult]) -> str:
               "score", "note"]
     rows = [header]
 
+
     def mark(v):
         return "-" if v is None else ("pass" if v == "passed" else "FAIL")
+
 
     for r in results:
         cells = [mark(getattr(r, kind).get(ex)) for ex in exercises for kind in ("seen", "hidden")]
