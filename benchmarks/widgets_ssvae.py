@@ -22,10 +22,13 @@ def _build_style():
 
 
 def _drive_style(app, i):
-    grid = np.linspace(-2.5, 2.5, 21)
-    app.controls["z1" if i % 2 else "z2"].value = float(grid[i % len(grid)])
+    # one control per update, as a reader moves them: every tenth update picks another class
+    # (setting the class and a slider in one update timed two redraws as one)
     if i % 10 == 0:
         app.controls["label"].value = (i // 10) % 10
+        return
+    grid = np.linspace(-2.5, 2.5, 21)
+    app.controls["z1" if i % 2 else "z2"].value = float(grid[i % len(grid)])
 
 
 def _build_analogies():
