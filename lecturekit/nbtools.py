@@ -163,20 +163,19 @@ def _check_file(name: str, value, suffixes: tuple[str, ...]) -> Path:
 @contextlib.contextmanager
 def environment(**values: str | None) -> Iterator[None]:
     """Set (a string) or unset (``None``) environment variables for the block, then restore them."""
+    def put(settings: dict) -> None:
+        for k, v in settings.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
     saved = {k: os.environ.get(k) for k in values}
     try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        put(values)
         yield
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        put(saved)
 
 
 def warm_cache(names: list[str] | None, directory: str | os.PathLike, *, timeout: int = 1800,

@@ -23,8 +23,9 @@ import time
 from pathlib import Path
 
 from .. import nbtools
-from ..checks import check_bool, check_path, check_positive_float, check_positive_int
+from ..checks import check_bool, check_path, check_positive_int
 from . import assets
+from .frames import check_budget
 
 __all__ = ["build", "summary", "navigation", "static_widget", "remote_resources", "MATHJAX"]
 
@@ -259,12 +260,7 @@ def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_f
 
     start = time.perf_counter()
     timeout = check_positive_int("timeout", timeout)
-    max_frames = check_positive_int("max_frames", max_frames)
-    max_product = check_positive_int("max_product", max_product)
-    if isinstance(max_mb, bool) or not isinstance(max_mb, (int, float)):
-        raise TypeError(f"max_mb must be a positive number of megabytes, got {max_mb!r}")
-    if not 0 < max_mb < 1e6:  # NaN fails too
-        raise ValueError(f"max_mb must be a positive number of megabytes, got {max_mb!r}")
+    max_frames, max_product, max_mb = check_budget(max_frames, max_product, max_mb)
     if notebooks is not None and (isinstance(notebooks, (str, bytes)) or not isinstance(notebooks, (list, tuple))
                                   or not all(isinstance(n, str) for n in notebooks)):
         raise TypeError(f"notebooks must be a list of names such as ['01'] or None, got {notebooks!r}")

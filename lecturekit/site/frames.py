@@ -136,7 +136,8 @@ def _where(control, spec: dict) -> int:
         return -1
 
 
-def _check_budget(max_frames, max_product, max_mb) -> tuple[int, int, float]:
+def check_budget(max_frames, max_product, max_mb) -> tuple[int, int, float]:
+    """The frame budget's three limits, checked (the site build checks them before it starts)."""
     max_frames = check_positive_int("max_frames", max_frames)
     max_product = check_positive_int("max_product", max_product)
     if isinstance(max_mb, bool) or not isinstance(max_mb, (int, float)):
@@ -159,7 +160,7 @@ def prerender(app, *, max_frames: int = 2000, max_product: int = 400, max_mb: fl
     if not isinstance(app, FigureApp):
         what = f"the class {app.__name__}; pass an instance" if isinstance(app, type) else type(app).__name__
         raise TypeError(f"app must be a lecturekit widget app (a FigureApp), got {what}")
-    max_frames, max_product, max_mb = _check_budget(max_frames, max_product, max_mb)
+    max_frames, max_product, max_mb = check_budget(max_frames, max_product, max_mb)
     names, specs = [], []
     for name, control in app.controls.items():
         spec = positions(control)
@@ -228,7 +229,7 @@ def dump(folder: str, *, max_frames: int = 2000, max_product: int = 400, max_mb:
             if not p.is_dir():
                 raise NotADirectoryError(f"folder must be a folder, but {str(p)!r} is a file")
             break
-    max_frames, max_product, max_mb = _check_budget(max_frames, max_product, max_mb)
+    max_frames, max_product, max_mb = check_budget(max_frames, max_product, max_mb)
     (folder / "frames").mkdir(parents=True, exist_ok=True)
     parent = {}
     for w in list(_instances.values()):
