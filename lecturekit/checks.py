@@ -213,14 +213,41 @@ def check_device(name: str, device: Any) -> torch.device:
         raise ValueError(f"{name} must be a device such as 'cpu', 'cuda', 'cuda:1' or 'mps', got {device!r}") from None
 
 
-def check_path(name: str, value: Any) -> Path:
-    """``value`` (a non-empty ``str`` or ``os.PathLike``) as a ``Path`` with ``~`` expanded."""
+_PATH_KINDS = (None, "file", "dir", "new_file", "new_dir")
+
+
+def check_path(name: str, value: Any, *, kind: str | None = None, suffixes: Sequence[str] = ()) -> Path:
+    """``value`` (a non-empty ``str`` or ``os.PathLike``) as a ``Path`` with ``~`` expanded.
+
+    ``kind``: ``"file"`` or ``"dir"`` must exist as one (FileNotFoundError if missing,
+    IsADirectoryError / NotADirectoryError if the other kind); ``"new_file"`` or ``"new_dir"`` is a
+    path to write or create: missing or of that kind, with no file in place of a folder above it.
+    ``suffixes`` (``(".ipynb",)``) are the endings a file may have (ValueError otherwise).
+    """
     _own_name("check_path", name)
+    if kind not in _PATH_KINDS:
+        raise ValueError(f"check_path: kind must be one of {_PATH_KINDS}, got {kind!r}")
+    if isinstance(suffixes, str) or not all(isinstance(s, str) and s.startswith(".") for s in suffixes):
+        raise TypeError(f"check_path: suffixes must be a tuple of endings such as ('.ipynb',), got {suffixes!r}")
     if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"{name} must be a file or folder path (str or pathlib.Path), got {type(value).__name__}")
     if not str(os.fspath(value)).strip():
         raise ValueError(f"{name} must be a non-empty path, got {value!r}")
-    return Path(value).expanduser()
+    path = Path(value).expanduser()
+    if suffixes and path.suffix not in suffixes:
+        raise ValueError(f"{name} must be a {' or '.join(suffixes)} file, got {str(path)!r}")
+    if kind in ("file", "dir") and not path.exists():
+        raise FileNotFoundError(f"{name} must be a {'file' if kind == 'file' else 'folder'} that exists, "
+                                f"got {str(path)!r}")
+    if kind in ("file", "new_file") and path.is_dir():
+        raise IsADirectoryError(f"{name} must be a file, but {str(path)!r} is a folder")
+    if kind in ("dir", "new_dir") and path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{name} must be a folder, but {str(path)!r} is a file")
+    if kind in ("new_file", "new_dir"):
+        parent = next((q for q in path.parents if q.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise NotADirectoryError(f"{name} {str(path)!r} cannot be made: {str(parent)!r} is a file")
+    return path
 
 
 def check_dtype(name: str, dtype: Any, *, floating: bool = False) -> torch.dtype:

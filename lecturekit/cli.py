@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 from . import nbtools
+from .checks import check_path
 
 __all__ = ["lab_command", "main"]
 
@@ -42,8 +43,8 @@ def lab_command(*, port: int = 8888, token: str | None = None, open_browser: boo
         raise ValueError(f"token must be a non-empty string without spaces, or None for a random one, got {token!r}")
     if not isinstance(open_browser, bool):
         raise TypeError(f"open_browser must be True or False, got {open_browser!r}")
-    if root_dir is not None and not Path(nbtools.check_path("root_dir", root_dir)).is_dir():
-        raise NotADirectoryError(f"root_dir must be a folder that exists, got {str(root_dir)!r}")
+    if root_dir is not None:
+        check_path("root_dir", root_dir, kind="dir")
     token = token or os.environ.get("JUPYTER_TOKEN") or secrets.token_urlsafe(24)
     argv = [
         sys.executable, "-m", "jupyterlab",
@@ -130,9 +131,7 @@ def _cmd_slides(args) -> int:
 def _cmd_site(args) -> int:
     from . import site
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"OUT must be a folder, but {args.out!r} is a file")
+    out = check_path("OUT", args.out, kind="new_dir")
     report = site.build(out, args.notebooks or None, timeout=args.timeout, max_frames=args.max_frames,
                         max_product=args.max_product, max_mb=args.max_mb, progress=lambda line: print(line, flush=True))
     print(site.summary({**report, "notebooks": []}), flush=True)  # the notebooks were printed as they finished
@@ -172,9 +171,7 @@ def _out_folder(option: str, value: str) -> Path:
     """The folder named by an option, created if missing; one-line errors for a file or an empty name."""
     if not value or not value.strip():
         raise ValueError(f"{option} must name a folder, got {value!r}")
-    out = Path(value).expanduser()
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"{option} must be a folder, but {value} is a file")
+    out = check_path(option, value, kind="new_dir")
     out.mkdir(parents=True, exist_ok=True)
     return out
 
@@ -263,8 +260,8 @@ def _cmd_train(args) -> int:
         raise ValueError(f"--epochs must be positive, got {args.epochs}")
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
-    if args.data_dir is not None and Path(args.data_dir).expanduser().exists() and not Path(args.data_dir).expanduser().is_dir():
-        raise NotADirectoryError(f"--data-dir must be a folder, but {args.data_dir} is a file")
+    if args.data_dir is not None:
+        check_path("--data-dir", args.data_dir, kind="new_dir")
     if args.device is not None:
         from .utils import get_device
 

@@ -44,13 +44,11 @@ def fetch(url: str, dest: str | os.PathLike, sha256: str, *, timeout: float = 60
     """
     if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in ("http", "https", "file"):
         raise ValueError(f"url must be an http(s):// or file:// address, got {url!r}")
-    dest = check_path("dest", dest)
+    dest = check_path("dest", dest, kind="new_file")
     if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
         raise ValueError(f"sha256 must be a 64-character hex SHA-256 digest, got {sha256!r}")
     sha256 = sha256.lower()
     timeout = check_positive_float("timeout", timeout)
-    if dest.is_dir():
-        raise IsADirectoryError(f"dest must be a file path, but {str(dest)!r} is a folder")
     if dest.exists() and sha256_of(dest) == sha256:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -48,16 +48,9 @@ class NotebookError(RuntimeError):
         super().__init__(f"{notebook}: {where} (`{self.first_line}`) failed with {detail}")
 
 
-def _check_dir(name: str, value) -> Path:
-    path = check_path(name, value)
-    if not path.is_dir():
-        raise NotADirectoryError(f"{name} must be a folder that exists, got {str(path)!r}")
-    return path
-
-
 def list_notebooks(directory: Path = NOTEBOOKS) -> list[Path]:
     """The percent scripts ``NN_topic.py`` in lecture order."""
-    directory = _check_dir("directory", directory)
+    directory = check_path("directory", directory, kind="dir")
     return sorted(p for p in directory.glob("[0-9][0-9]_*.py"))
 
 
@@ -78,7 +71,7 @@ def resolve(name: str, directory: Path = NOTEBOOKS) -> Path:
 
 def title_of(script: Path) -> str:
     """The first markdown heading of a notebook script."""
-    script = _check_file("script", script, (".py",))
+    script = check_path("script", script, kind="file", suffixes=(".py",))
     for line in script.read_text().splitlines():
         if line.startswith("# # "):
             return line[4:].strip()
@@ -89,7 +82,7 @@ def sync(script: Path) -> Path:
     """Write the paired .ipynb from the script (outputs cleared: :func:`execute` refills them)."""
     import jupytext
 
-    script = _check_file("script", script, (".py",))
+    script = check_path("script", script, kind="file", suffixes=(".py",))
     nb = jupytext.read(script, fmt=_FORMAT)
     nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
     ipynb = script.with_suffix(".ipynb")
@@ -109,10 +102,10 @@ def execute(ipynb: Path, *, out: Path | None = None, timeout: int = 900, cwd: Pa
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    ipynb = _check_file("ipynb", ipynb, (".ipynb",))
+    ipynb = check_path("ipynb", ipynb, kind="file", suffixes=(".ipynb",))
     timeout = check_positive_int("timeout", timeout)
     target = ipynb if out is None else check_path("out", out)
-    cwd = ipynb.parent if cwd is None else _check_dir("cwd", cwd)
+    cwd = ipynb.parent if cwd is None else check_path("cwd", cwd, kind="dir")
     try:
         nb = nbformat.read(ipynb, as_version=4)
     except Exception as err:  # not JSON, or not a notebook
@@ -151,15 +144,6 @@ def execute(ipynb: Path, *, out: Path | None = None, timeout: int = 900, cwd: Pa
     return target
 
 
-def _check_file(name: str, value, suffixes: tuple[str, ...]) -> Path:
-    path = check_path(name, value)
-    if path.suffix not in suffixes:
-        raise ValueError(f"{name} must be a {' or '.join(suffixes)} file, got {str(path)!r}")
-    if not path.is_file():
-        raise FileNotFoundError(f"{name} {str(path)!r} does not exist")
-    return path
-
-
 @contextlib.contextmanager
 def environment(**values: str | None) -> Iterator[None]:
     """Set (a string) or unset (``None``) environment variables for the block, then restore them."""
@@ -196,9 +180,7 @@ def warm_cache(names: list[str] | None, directory: str | os.PathLike, *, timeout
     timeout = check_positive_int("timeout", timeout)
     disable = progress_disabled(progress)
     scripts = [resolve(n) for n in names] if names else list_notebooks()
-    target = check_path("directory", directory).resolve()
-    if target.exists() and not target.is_dir():
-        raise NotADirectoryError(f"directory must be a folder, but {str(target)!r} is a file")
+    target = check_path("directory", directory, kind="new_dir").resolve()
     target.mkdir(parents=True, exist_ok=True)
     done = []
     # train everything into the target, not around it (no shared cache); the notebooks' own bars

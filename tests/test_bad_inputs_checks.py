@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -60,7 +62,23 @@ T.add("checks.check_device", lambda: call(checks.check_device, "out_device", "cp
       device=named([bad("gpu0"), bad(""), bad(3, TypeError), bad(None, TypeError), bad(["cpu"], TypeError)], "out_device"))
 T.add("checks.check_path", lambda: call(checks.check_path, "root_dir", "/tmp"), _check=lambda out: str(out) == "/tmp",
       name=NAME_BAD, value=named([bad(3, TypeError), bad(None, TypeError), bad(b"/tmp", TypeError), bad(""),
-                                  bad("   ", ValueError, "blank")], "root_dir"))
+                                  bad("   ", ValueError, "blank")], "root_dir"),
+      kind=[bad("folder"), bad("FILE", ValueError, "upper-case"), bad(3, ValueError, "int")],
+      suffixes=[bad(".ipynb", TypeError, "a-str"), bad(("ipynb",), TypeError, "no-dot"), bad((3,), TypeError)])
+#: One file and one missing path for check_path's kinds: each kind rejects the wrong kind of path.
+PATHS = Path(tempfile.mkdtemp(prefix="lk-bad-checks-"))
+(PATHS / "a.txt").write_text("a file")
+for kind, path, exc, why in (("file", PATHS / "missing.txt", FileNotFoundError, "file-missing"),
+                             ("file", PATHS, IsADirectoryError, "file-is-folder"),
+                             ("dir", PATHS / "missing", FileNotFoundError, "dir-missing"),
+                             ("dir", PATHS / "a.txt", NotADirectoryError, "dir-is-file"),
+                             ("new_file", PATHS, IsADirectoryError, "new-file-is-folder"),
+                             ("new_file", PATHS / "a.txt" / "b.txt", NotADirectoryError, "new-file-under-file"),
+                             ("new_dir", PATHS / "a.txt", NotADirectoryError, "new-dir-is-file"),
+                             ("new_dir", PATHS / "a.txt" / "sub", NotADirectoryError, "new-dir-under-file"),
+                             (None, PATHS / "a.txt", ValueError, "suffix")):
+    T.case("checks.check_path", why, lambda kind=kind, path=path, why=why: checks.check_path(
+        "out_dir", path, kind=kind, suffixes=(".ipynb",) if why == "suffix" else ()), exc, names="out_dir")
 T.add("checks.check_dtype", lambda: call(checks.check_dtype, "out_dtype", torch.float32, floating=True),
       _check=lambda out: out is torch.float32, name=NAME_BAD,
       dtype=named([bad("float32", TypeError), bad(np.float32, TypeError), bad(None, TypeError), bad(float, TypeError),

@@ -23,10 +23,10 @@ MISSING = TMP / "missing"
 PATHS = [bad(3, TypeError), bad(None, TypeError), bad("", ValueError, "empty-string")]
 
 T.add("nbtools.list_notebooks", lambda: call(nbtools.list_notebooks, TMP),
-      directory=PATHS + [bad(MISSING, NotADirectoryError, "missing"), bad(TEXT, NotADirectoryError, "a-file")])
+      directory=PATHS + [bad(MISSING, FileNotFoundError, "missing"), bad(TEXT, NotADirectoryError, "a-file")])
 T.add("nbtools.resolve", lambda: call(nbtools.resolve, "98", TMP),
       name=[bad("99", names="notebook"), bad("em", names="notebook"), bad(3, TypeError), bad(None, TypeError), bad("  ", TypeError, "blank", names="notebook")],
-      directory=[bad(MISSING, NotADirectoryError)])
+      directory=[bad(MISSING, FileNotFoundError)])
 T.add("nbtools.title_of", lambda: call(nbtools.title_of, SCRIPT),
       script=PATHS + [bad(TEXT, ValueError, "not-py"), bad(TMP / "absent.py", FileNotFoundError, "missing")])
 T.add("nbtools.sync", lambda: call(nbtools.sync, SCRIPT),
@@ -34,7 +34,7 @@ T.add("nbtools.sync", lambda: call(nbtools.sync, SCRIPT),
 T.add("nbtools.execute", lambda: call(nbtools.execute, TMP / "98_tiny.ipynb", timeout=60), _run_good=False,  # a kernel
       ipynb=PATHS + [bad(SCRIPT, ValueError, "a-script"), bad(TMP / "absent.ipynb", FileNotFoundError, "missing"),
                      bad(BAD_IPYNB, ValueError, "not-json")],
-      timeout=POSITIVE_INT[:3], cwd=[bad(MISSING, NotADirectoryError)], out=[bad(4, TypeError)])
+      timeout=POSITIVE_INT[:3], cwd=[bad(MISSING, FileNotFoundError)], out=[bad(4, TypeError)])
 T.add("nbtools.warm_cache", lambda: call(nbtools.warm_cache, [str(SCRIPT)], TMP / "cache", timeout=60), _run_good=False,  # kernels
       names=[bad("01", TypeError), bad(["99"], names="notebook"), bad(5, TypeError)], directory=PATHS[:2] + [bad(TEXT, NotADirectoryError)],
       timeout=POSITIVE_INT[:3], progress=PROGRESS)
@@ -47,7 +47,7 @@ T.exit_case("nbtools.main", nbtools.main, [""], "notebook must be")
 T.add("cli.lab_command", lambda: call(cli.lab_command, port=8899, token="abc", open_browser=False, root_dir=TMP),
       port=[bad(-1), bad(65536), bad("8888"), bad(True), bad(88.5)],
       token=[bad(""), bad("a b"), bad(3)], open_browser=[bad("no", TypeError)],
-      root_dir=[bad(MISSING, NotADirectoryError), bad(3, TypeError)])
+      root_dir=[bad(MISSING, FileNotFoundError), bad(3, TypeError)])
 T.add("cli.main", lambda: call(cli.main, ["list"]), argv=[bad("list", TypeError), bad([1, 2], TypeError)])
 for argv, needle in ((["bogus"], "invalid choice"), (["run", "42"], "notebook must be one of"),
                      (["run", "01", "--timeout", "0"], "expected a positive integer"),

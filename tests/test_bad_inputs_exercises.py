@@ -111,7 +111,7 @@ FAKE = TMP / "fake"
 T.add("exercises.sandbox.redacted_package", lambda: call(sandbox.redacted_package, out_dir("redacted"), FORBIDDEN),
       _check=lambda out: out == {"lecturekit.em:e_step": 1},
       dest=PATHS + [bad(TEXT, NotADirectoryError, "a-file")], forbidden=FORBIDDEN_BAD[:3],
-      source=[bad(3, TypeError), bad(MISSING, NotADirectoryError, "missing"), bad(TMP / "notpkg", ValueError, "no-init")])
+      source=[bad(3, TypeError), bad(MISSING, FileNotFoundError, "missing"), bad(TMP / "notpkg", ValueError, "no-init")])
 # dest/lecturekit is the source itself: it would be deleted before the copy (a fake package, so a regression costs nothing)
 T.case("exercises.sandbox.redacted_package", "dest-holds-source",
        lambda: sandbox.redacted_package(FAKE, FORBIDDEN, source=FAKE / "lecturekit"), ValueError, names="dest")

@@ -83,3 +83,16 @@ def test_check_images():
         utils.check_images("x", torch.zeros(3, 1, 8, 8), size=(28, 28))
     with pytest.raises(TypeError, match="floating-point"):
         utils.check_images("x", torch.zeros(3, 1, 8, 8, dtype=torch.long))
+
+
+def test_check_path_kinds_accept_the_right_paths(tmp_path):
+    """Each kind passes the paths it is for (the bad-input table checks what each refuses)."""
+    f = tmp_path / "01_em.ipynb"
+    f.write_text("{}")
+    assert utils.check_path("src", f, kind="file", suffixes=(".ipynb",)) == f
+    assert utils.check_path("out", str(tmp_path), kind="dir") == tmp_path
+    assert utils.check_path("out", tmp_path / "new" / "deeper", kind="new_dir") == tmp_path / "new" / "deeper"
+    assert utils.check_path("out", tmp_path, kind="new_dir") == tmp_path  # an existing folder is fine
+    assert utils.check_path("path", f, kind="new_file", suffixes=(".ipynb", ".py")) == f  # overwritten
+    assert utils.check_path("path", tmp_path / "a" / "b.csv", kind="new_file") == tmp_path / "a" / "b.csv"
+    assert not (tmp_path / "new").exists() and not (tmp_path / "a").exists()  # checks never create

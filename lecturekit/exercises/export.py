@@ -94,20 +94,14 @@ def homework_notebook(src: str | os.PathLike) -> tuple[nbformat.NotebookNode, li
 
 def _lecture_notebook(src) -> Path:
     """``src`` checked: an existing ``NN_topic.ipynb`` file."""
-    src = check_path("src", src)
-    if not src.exists():
-        raise FileNotFoundError(f"src must be a lecture notebook, but {src} does not exist")
-    if not src.is_file():
-        raise ValueError(f"src must be a lecture notebook file, but {src} is a folder")
-    if src.suffix != ".ipynb" or not re.fullmatch(r"[0-9]{2}_.*", src.stem):
+    src = check_path("src", src, kind="file", suffixes=(".ipynb",))
+    if not re.fullmatch(r"[0-9]{2}_.*", src.stem):
         raise ValueError(f"src must be a lecture notebook named like 01_em.ipynb, got {src.name}")
     return src
 
 
 def _check_export_args(out_dir, key_fn) -> Path:
-    out_dir = check_path("out_dir", out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(f"out_dir must be a folder (it is created if missing), but {out_dir} is a file")
+    out_dir = check_path("out_dir", out_dir, kind="new_dir")
     if key_fn is not None and not callable(key_fn):
         raise TypeError(f"key_fn must be a function like grading.answer_key or None, got {key_fn!r}")
     return out_dir

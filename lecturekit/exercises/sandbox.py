@@ -139,15 +139,11 @@ def redacted_package(dest: str | os.PathLike, forbidden, *, source: Path | None 
     """
     from ..checks import check_path
 
-    dest = check_path("dest", dest)
-    if dest.exists() and not dest.is_dir():
-        raise NotADirectoryError(f"dest must be a folder (it is created if missing), but {dest} is a file")
+    dest = check_path("dest", dest, kind="new_dir")
     if source is None:
         source = Path(__file__).resolve().parents[1]
     else:
-        source = check_path("source", source)
-        if not source.is_dir():
-            raise NotADirectoryError(f"source must be the folder of the lecturekit package, but {source} is not a folder")
+        source = check_path("source", source, kind="dir")
         if not (source / "__init__.py").is_file():
             raise ValueError(f"source must be the folder of the lecturekit package, but {source} has no __init__.py")
     check_forbidden(forbidden)

@@ -26,8 +26,8 @@ Exports for otter-grader and nbgrader are in :mod:`lecturekit.exercises.export`;
 :func:`verify`, which runs the student's function, serialized by value, in the same sandbox.
 """
 
-from .answers import SOLUTIONS, answer_key, check_seconds, encode_cases, load_solutions, refresh_answers
+from .answers import SOLUTIONS, answer_key, encode_cases, load_solutions, refresh_answers
 from .scores import GradeResult, grade, score_table, verify, write_csv
 from .student import _strip_solutions, build_all, build_student, check_cells
 
-__all__ = ["build_student", "build_all", "check_cells", "grade", "GradeResult", "score_table", "write_csv", "load_solutions", "answer_key", "refresh_answers", "verify", "check_seconds", "SOLUTIONS"]
+__all__ = ["build_student", "build_all", "check_cells", "grade", "GradeResult", "score_table", "write_csv", "load_solutions", "answer_key", "refresh_answers", "verify", "SOLUTIONS"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import importlib.util
 import io
-import math
 import os
 import zlib
 from pathlib import Path
@@ -22,36 +21,10 @@ from ..checks import check_path
 from ..nbtools import ROOT
 from ..utils import seeded
 
-__all__ = ["SOLUTIONS", "check_seconds", "load_solutions", "answer_key", "refresh_answers"]
+__all__ = ["SOLUTIONS", "load_solutions", "answer_key", "refresh_answers"]
 
 
 SOLUTIONS = ROOT / "solutions"
-
-
-def check_seconds(name: str, value) -> float:
-    """``value`` as a positive finite number of seconds, or a ValueError naming ``name``."""
-    if not isinstance(name, str) or not name.strip():
-        raise TypeError(f"name must be the argument's name as a non-empty str, got {name!r}")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive, finite number of seconds, got {value!r}")
-    return float(value)
-
-
-def _check_out_file(name: str, value, suffix: str) -> Path:
-    """A file path to write: ends in ``suffix``, is not a folder, and no folder above it is a file."""
-    path = check_path(name, value)
-    if path.suffix != suffix:
-        raise ValueError(f"{name} must be a {suffix} file, got {str(path)!r}")
-    if path.is_dir():
-        raise IsADirectoryError(f"{name} must be a file, but {str(path)!r} is a folder")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise NotADirectoryError(f"{name} {str(path)!r} cannot be written: {str(parent)!r} is a file")
-            break
-    return path
 
 
 def _check_solutions(name: str, solutions) -> dict | None:
@@ -135,7 +108,7 @@ def answer_key(exercises, solutions: dict | None = None) -> dict:
 
 def refresh_answers(path: str | os.PathLike = ANSWERS, solutions: dict | None = None) -> Path:
     """Store the references' outputs on the public cases (what ``homework.check`` compares with)."""
-    path = _check_out_file("path", path, ".pt")
+    path = check_path("path", path, kind="new_file", suffixes=(".pt",))
     _check_solutions("solutions", solutions)
     homework._load_all()
     key = answer_key(sorted(homework.EXERCISES), solutions)

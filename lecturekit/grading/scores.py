@@ -24,9 +24,9 @@ import torch
 from .. import homework
 from ..homework import Verdict
 from ..exercises.isolation import Run, package_dir, run_sandboxed, sandbox_mode
-from ..checks import check_positive_float, check_positive_int
-from ..nbtools import NOTEBOOKS, _check_dir
-from .answers import SOLUTIONS, _check_out_file, answer_key, check_seconds, load_solutions
+from ..checks import check_path, check_positive_float, check_positive_int
+from ..nbtools import NOTEBOOKS
+from .answers import SOLUTIONS, answer_key, load_solutions
 
 __all__ = ["GradeResult", "grade", "verify", "score_table", "write_csv"]
 
@@ -158,15 +158,16 @@ def grade(submissions, *, reference_dir: str | os.PathLike = NOTEBOOKS, solution
         jobs: how many submissions run at once (each in its own sandbox).
     """
     paths = _check_paths("submissions", submissions)
-    timeout = check_seconds("timeout", timeout)
-    cell_timeout = min(check_seconds("cell_timeout", cell_timeout), timeout)
+    timeout = check_positive_float("timeout", timeout)
+    cell_timeout = min(check_positive_float("cell_timeout", cell_timeout), timeout)
     check_positive_float("memory_mb", memory_mb)
     if not isinstance(sandbox, str):
         raise TypeError(f"sandbox must be 'auto' or 'none', got {sandbox!r}")
     if sandbox not in ("auto", "none"):
         raise ValueError(f"sandbox must be 'auto' or 'none', got {sandbox!r}")
     jobs = check_positive_int("jobs", jobs)
-    reference_dir, solutions_dir = _check_dir("reference_dir", reference_dir), _check_dir("solutions_dir", solutions_dir)
+    reference_dir = check_path("reference_dir", reference_dir, kind="dir")
+    solutions_dir = check_path("solutions_dir", solutions_dir, kind="dir")
     names = _notebooks(reference_dir)
     if not names:
         raise ValueError(f"reference_dir {str(reference_dir)!r} holds no lecture notebooks (NN_topic.ipynb): "
@@ -259,7 +260,7 @@ def verify(exercise: str, fn, split: str = "visible", *, hidden: str | None = No
         hidden = os.fspath(hidden)
         if not hidden.strip():
             raise ValueError("hidden must be an export string or a file name, got the empty string")
-    timeout = check_seconds("timeout", timeout)
+    timeout = check_positive_float("timeout", timeout)
     check_positive_float("memory_mb", memory_mb)
     if not isinstance(sandbox, str):
         raise TypeError(f"sandbox must be 'auto' or 'none', got {sandbox!r}")
@@ -328,7 +329,7 @@ def score_table(results: list[GradeResult]) -> str:
 def write_csv(results: list[GradeResult], path: str | os.PathLike) -> Path:
     """Write the detailed verdicts (one row per student and exercise) to ``path`` (a .csv file) atomically."""
     results = _check_results("results", results)
-    path = _check_out_file("path", path, ".csv")
+    path = check_path("path", path, kind="new_file", suffixes=(".csv",))
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["student", "notebook", "exercise", "verdict", "seen", "hidden", "note"])

@@ -12,7 +12,7 @@ import nbformat
 
 from ..homework import BEGIN, END
 from ..checks import check_path
-from ..nbtools import NOTEBOOKS, _check_dir, _check_file
+from ..nbtools import NOTEBOOKS
 
 __all__ = ["build_student", "build_all", "check_cells"]
 
@@ -41,10 +41,8 @@ def _strip_solutions(source: str) -> str:
 def build_student(src: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
     """Write the student version of notebook ``src`` into ``out_dir``: solutions replaced by
     stubs, outputs and execution counts cleared. Returns the new file's path."""
-    src = _check_file("src", src, (".ipynb",))
-    out_dir = check_path("out_dir", out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(f"out_dir must be a folder, but {str(out_dir)!r} is a file")
+    src = check_path("src", src, kind="file", suffixes=(".ipynb",))
+    out_dir = check_path("out_dir", out_dir, kind="new_dir")
     if out_dir.resolve() == src.resolve().parent:
         raise ValueError(f"out_dir must not be the folder of src: the student version would overwrite "
                          f"{str(src)!r} (its solutions would be lost)")
@@ -68,10 +66,8 @@ def build_student(src: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
 def build_all(out_dir: str | os.PathLike, notebooks: Path = NOTEBOOKS) -> list[Path]:
     """Student versions of every notebook that has exercises (notebooks only: no solutions, no
     answers, no held-out cases)."""
-    notebooks = _check_dir("notebooks", notebooks)
-    out_dir = check_path("out_dir", out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise NotADirectoryError(f"out_dir must be a folder, but {str(out_dir)!r} is a file")
+    notebooks = check_path("notebooks", notebooks, kind="dir")
+    out_dir = check_path("out_dir", out_dir, kind="new_dir")
     if out_dir.resolve() == notebooks.resolve():
         raise ValueError(f"out_dir must not be the notebooks folder: the student versions would overwrite "
                          f"the notebooks in {str(notebooks)!r}")

@@ -228,17 +228,10 @@ def _folder_bytes(path: Path) -> int:
 
 
 def _check_out(out: Path) -> None:
-    if out.exists():
-        if not out.is_dir():
-            raise NotADirectoryError(f"out (OUT) must be a folder, but {str(out)!r} is a file")
-        if any(out.iterdir()) and not (out / _MARKER).exists():
-            raise ValueError(f"out (OUT) {str(out)!r} is not empty and holds no lecturekit site: choose an empty "
-                             "or new folder (an old site is replaced, other files are never deleted)")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise NotADirectoryError(f"out (OUT) {str(out)!r} cannot be made: {str(parent)!r} is a file")
-            break
+    check_path("out (OUT)", out, kind="new_dir")
+    if out.exists() and any(out.iterdir()) and not (out / _MARKER).exists():
+        raise ValueError(f"out (OUT) {str(out)!r} is not empty and holds no lecturekit site: choose an empty "
+                         "or new folder (an old site is replaced, other files are never deleted)")
 
 
 def _prepare(out: Path) -> None:

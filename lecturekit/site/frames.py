@@ -17,7 +17,6 @@ import itertools
 import json
 import math
 import time
-from pathlib import Path
 
 from ..checks import check_int, check_path, check_positive_int
 
@@ -223,12 +222,7 @@ def dump(folder: str, *, max_frames: int = 2000, max_product: int = 400, max_mb:
 
     from ..widgets._base import apps
 
-    folder = check_path("folder", folder)
-    for p in (folder, *folder.parents):
-        if p.exists():
-            if not p.is_dir():
-                raise NotADirectoryError(f"folder must be a folder, but {str(p)!r} is a file")
-            break
+    folder = check_path("folder", folder, kind="new_dir")
     max_frames, max_product, max_mb = check_budget(max_frames, max_product, max_mb)
     (folder / "frames").mkdir(parents=True, exist_ok=True)
     parent = {}
