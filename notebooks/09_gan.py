@@ -480,8 +480,10 @@ lk.homework.check("9.2", jsd)
 # > when $D(G(z)) \to 0$? Check it with `torch.autograd.grad` on `gan.g_loss`.
 #
 # > **Going further.** In the widget, compare $k = 1$ and $k = 5$ for the minimax loss. How far is $D$ from
-# > $D^*$ in the early frames? Then replace $p_{data}$ by a mixture of two Gaussians in
-# > `gan_toys.fit_1d`: can an affine generator reach $\mathrm{JSD} = 0$?
+# > $D^*$ in the early frames? Then let $p_{data}$ be a mixture of two Gaussians (`fit_1d` trains against
+# > one Gaussian only; copy its `sample_data` and `p_data` lines into your own loop to try it): can the
+# > affine generator $G(z) = \mu + s z$, whose $p_g$ is always one Gaussian, reach $\mathrm{JSD} = 0$?
+# > Where does the best $\mu$ sit when the two components are far apart?
 #
 # ## References
 #
