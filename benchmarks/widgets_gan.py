@@ -18,9 +18,14 @@ def _drive_frame(app, i):
 
 
 def _drive_setting(app, i):
+    # one control per update, as a reader moves them: k steps through its options, and after each
+    # round the loss changes instead (setting both in one update timed two redraws as one)
     ks = app.controls["k"].options
-    app.controls["k"].value = ks[i % len(ks)]
-    app.controls["loss"].value = ("minimax", "nonsaturating")[(i // len(ks)) % 2]
+    if i % (len(ks) + 1) == len(ks):
+        loss = app.controls["loss"]
+        loss.value = "minimax" if loss.value == "nonsaturating" else "nonsaturating"
+    else:
+        app.controls["k"].value = ks[i % (len(ks) + 1)]
 
 
 def _build_interp():
