@@ -133,9 +133,13 @@ def _cmd_site(args) -> int:
 
     out = check_path("OUT", args.out, kind="new_dir")
     report = site.build(out, args.notebooks or None, timeout=args.timeout, max_frames=args.max_frames,
-                        max_product=args.max_product, max_mb=args.max_mb, progress=lambda line: print(line, flush=True))
-    print(site.summary({**report, "notebooks": []}), flush=True)  # the notebooks were printed as they finished
-    return 0
+                        max_product=args.max_product, max_mb=args.max_mb, progress=lambda line: print(line, flush=True),
+                        keep_going=args.keep_going)
+    print(site.summary({**report, "notebooks": [], "failed": []}), flush=True)  # notebooks printed as they finished
+    if report["failed"]:
+        print(f"error: notebooks that failed to execute (their pages show the error): "
+              f"{', '.join(nb['name'] for nb in report['failed'])}", file=sys.stderr, flush=True)
+    return 1 if report["failed"] else 0
 
 
 def _cmd_link(args) -> int:
@@ -378,6 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default 400); otherwise one control at a time, the others at their defaults")
     p.add_argument("--max-mb", type=float, default=20.0,
                    help="size budget of one widget's frames in MB (default 20): long sliders keep evenly spaced steps")
+    p.add_argument("--keep-going", action="store_true", help="build the other notebooks when one fails (its page "
+                   "shows the error; exit status 1); default: stop at the first failure")
     p.set_defaults(func=_cmd_site)
     p = sub.add_parser("link", help="print an nbgitpuller link: the hub clones or updates the course "
                        "repository in the student's home and opens the notebook")

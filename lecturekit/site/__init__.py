@@ -243,13 +243,17 @@ def _prepare(out: Path) -> None:
 
 
 def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_frames: int = 2000,
-          max_product: int = 400, max_mb: float = 20.0, progress=None) -> dict:
+          max_product: int = 400, max_mb: float = 20.0, progress=None, keep_going: bool = False) -> dict:
     """Build the site in ``out`` from ``notebooks`` (names such as ``01``; default: all, in lecture
     order) and return the report :func:`summary` prints (seconds, bytes, per notebook and widget).
-    Each widget's frames are budgeted at ``max_mb`` (long controls thinned). ``progress``, if given, is called with one line as each notebook starts and ends."""
+    Each widget's frames are budgeted at ``max_mb`` (long controls thinned). ``progress``, if given, is called with one line as each notebook starts and ends.
+
+    A notebook that fails to execute stops the build (:class:`lecturekit.nbtools.NotebookError`),
+    unless ``keep_going``: then its page says that it failed and why, the index marks it, the other
+    notebooks are built, and ``report["failed"]`` lists ``{"name", "title", "error"}``.
+    """
     from nbconvert import HTMLExporter
     from jinja2 import DictLoader
-    import nbformat
 
     start = time.perf_counter()
     timeout = check_positive_int("timeout", timeout)
@@ -261,6 +265,7 @@ def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_f
         raise ValueError("notebooks must name at least one notebook, or be None for all of them, got []")
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be a function taking one line of text, or None, got {progress!r}")
+    keep_going = check_bool("keep_going", keep_going)
     out = check_path("out", out)
     _check_out(out)
     scripts = [nbtools.resolve(n) for n in notebooks] if notebooks else nbtools.list_notebooks()
@@ -273,42 +278,23 @@ def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_f
     entries = [(s.stem, nbtools.title_of(s)) for s in scripts]
     exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({"lk_site.html.j2": assets.TEMPLATE})],
                             template_file="lk_site.html.j2", exclude_anchor_links=False)
-    report = {"out": str(out), "notebooks": []}
+    report = {"out": str(out), "notebooks": [], "failed": []}
+    budget = (max_frames, max_product, float(max_mb))
     # no progress bars in the pages; frames at the notebook's own scale
     with nbtools.environment(TQDM_DISABLE="1", LECTUREKIT_PRESENT=None):
         for script, (stem, title) in zip(scripts, entries):
-            t0 = time.perf_counter()
             if progress is not None:
                 progress(f"{stem}: executing and pre-rendering its widgets")
-            with tempfile.TemporaryDirectory(prefix="lecturekit-site-") as tmp:
-                tmp = Path(tmp)
-                nb = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
-                nb.cells.append(_prerender_cell(tmp / "frames", max_frames, max_product, float(max_mb)))
-                nbformat.write(nb, tmp / f"{stem}.ipynb")
-                nbtools.execute(tmp / f"{stem}.ipynb", timeout=timeout, cwd=script.parent)
-                nb = nbformat.read(tmp / f"{stem}.ipynb", as_version=4)
-                nb.cells.pop()  # the pre-render cell
-                manifest_path = tmp / "frames" / "manifest.json"
-                manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else []
-                shown = _replace_widgets(nb, manifest, f"frames/{stem}/")
-                frames = out / "frames" / stem
-                for sha in sorted({f["sha256"][:20] for e in shown for f in e["frames"].values()}):
-                    frames.mkdir(parents=True, exist_ok=True)  # only the frames of widgets on the page
-                    shutil.copyfile(tmp / "frames" / "frames" / f"{sha}.png", frames / f"{sha}.png")
-            nb.metadata.pop("widgets", None)
-            body, _ = exporter.from_notebook_node(nb, resources={
-                "lk_nav": navigation(entries, stem), "lk_footer": pager(entries, stem)})
-            body = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", body, count=1, flags=re.S)
-            remote = remote_resources(body)
-            if remote:
-                raise RuntimeError(f"{stem}: the page would load from outside the site: {remote[:3]}")
-            (out / f"{stem}.html").write_text(body)
-            report["notebooks"].append({
-                "name": stem, "title": title, "seconds": time.perf_counter() - t0,
-                "bytes": len(body.encode()) + (_folder_bytes(frames) if frames.exists() else 0),
-                "widgets_not_shown": len(manifest) - len(shown),
-                "widgets": [{"app": e["app"], "frames": len(e["frames"]), "mode": e["mode"], "bytes": e["bytes"],
-                             "seconds": e["seconds"], "errors": e["errors"]} for e in shown]})
+            try:
+                report["notebooks"].append(_page(out, script, entries, exporter, budget, timeout))
+            except nbtools.NotebookError as err:
+                if not keep_going:
+                    raise
+                report["failed"].append({"name": stem, "title": title, "error": str(err)})
+                (out / f"{stem}.html").write_text(_failed_page(entries, stem, title, str(err)))
+                if progress is not None:
+                    progress(f"{stem}: FAILED, its page says so: {err}")
+                continue
             if progress is not None:
                 progress(summary({"notebooks": report["notebooks"][-1:]}, totals=False))
     (out / "index.html").write_text(_index(entries, report))
@@ -318,9 +304,57 @@ def build(out, notebooks: list[str] | None = None, *, timeout: int = 1800, max_f
     return report
 
 
+def _page(out: Path, script: Path, entries, exporter, budget, timeout: int) -> dict:
+    """Execute one notebook, pre-render its widgets, write its page and frames; its report entry."""
+    import nbformat
+
+    t0 = time.perf_counter()
+    stem, title = script.stem, dict(entries)[script.stem]
+    with tempfile.TemporaryDirectory(prefix="lecturekit-site-") as tmp:
+        tmp = Path(tmp)
+        nb = nbformat.read(script.with_suffix(".ipynb"), as_version=4)
+        nb.cells.append(_prerender_cell(tmp / "frames", *budget))
+        nbformat.write(nb, tmp / f"{stem}.ipynb")
+        nbtools.execute(tmp / f"{stem}.ipynb", timeout=timeout, cwd=script.parent)
+        nb = nbformat.read(tmp / f"{stem}.ipynb", as_version=4)
+        nb.cells.pop()  # the pre-render cell
+        manifest_path = tmp / "frames" / "manifest.json"
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else []
+        shown = _replace_widgets(nb, manifest, f"frames/{stem}/")
+        frames = out / "frames" / stem
+        for sha in sorted({f["sha256"][:20] for e in shown for f in e["frames"].values()}):
+            frames.mkdir(parents=True, exist_ok=True)  # only the frames of widgets on the page
+            shutil.copyfile(tmp / "frames" / "frames" / f"{sha}.png", frames / f"{sha}.png")
+    nb.metadata.pop("widgets", None)
+    body, _ = exporter.from_notebook_node(nb, resources={
+        "lk_nav": navigation(entries, stem), "lk_footer": pager(entries, stem)})
+    body = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", body, count=1, flags=re.S)
+    remote = remote_resources(body)
+    if remote:
+        raise RuntimeError(f"{stem}: the page would load from outside the site: {remote[:3]}")
+    (out / f"{stem}.html").write_text(body)
+    return {"name": stem, "title": title, "seconds": time.perf_counter() - t0,
+            "bytes": len(body.encode()) + (_folder_bytes(frames) if frames.exists() else 0),
+            "widgets_not_shown": len(manifest) - len(shown),
+            "widgets": [{"app": e["app"], "frames": len(e["frames"]), "mode": e["mode"], "bytes": e["bytes"],
+                         "seconds": e["seconds"], "errors": e["errors"]} for e in shown]}
+
+
+def _failed_page(entries, stem: str, title: str, error: str) -> str:
+    """The page of a notebook that failed to execute: the error, so no link leads nowhere or to an old page."""
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            '<link rel="stylesheet" href="_static/site.css"></head><body>'
+            f'{navigation(entries, stem)}<main><h1>{html.escape(title)}</h1><p><strong>This notebook failed to '
+            'execute when the site was built</strong>, so it has no page here:</p>'
+            f'<pre>{html.escape(error)}</pre></main>{pager(entries, stem)}</body></html>')
+
+
 def _index(entries: list[tuple[str, str]], report: dict) -> str:
     widgets = {n["name"]: len(n["widgets"]) for n in report["notebooks"]}
+    failed = {n["name"] for n in report.get("failed", ())}
     def count(stem: str) -> str:
+        if stem in failed:
+            return " <small>(failed to execute: not built)</small>"
         n = widgets.get(stem, 0)
         return f" <small>({n} interactive figure{'s' if n != 1 else ''})</small>" if n else ""
 
@@ -361,6 +395,13 @@ def _check_report(report, totals: bool) -> None:
                 raise TypeError(f"{where}['widgets'] must hold dicts, got {type(w).__name__}")
             need(f"{where}['widgets'][{j}]", w, {"app": str, "frames": int, "mode": str, "bytes": number,
                                                  "seconds": number, "errors": int})
+    failed = report.get("failed", [])
+    if not isinstance(failed, list):
+        raise TypeError(f"report['failed'] must be a list, got {type(failed).__name__}")
+    for i, nb in enumerate(failed):
+        if not isinstance(nb, dict):
+            raise TypeError(f"report['failed'] must hold dicts, got {type(nb).__name__}")
+        need(f"report['failed'][{i}]", nb, {"name": str, "error": str})
 
 
 def summary(report: dict, *, totals: bool = True) -> str:
@@ -376,6 +417,8 @@ def summary(report: dict, *, totals: bool = True) -> str:
             errors = f", {w['errors']} frames failed" if w["errors"] else ""
             lines.append(f"  {w['app']}: {w['frames']} frames ({w['mode']}), {w['bytes'] / 2**20:.2f} MB, "
                          f"{w['seconds']:.1f} s{errors}")
+    for nb in report.get("failed", ()):
+        lines.append(f"{nb['name']}: FAILED, not built: {nb['error']}")
     if not totals:
         return "\n".join(lines)
     lines.append(f"site: {report['out']} ({report['bytes'] / 2**20:.1f} MB, MathJax {report['mathjax_bytes'] / 2**20:.1f} MB) "

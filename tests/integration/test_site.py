@@ -141,3 +141,42 @@ def test_site_slider_shows_the_kernels_frame_offline_with_typeset_math(browser, 
         assert failed == [], f"files missing from the site: {failed[:5]}"
     finally:
         context.close()
+
+
+def _tiny_notebook(folder, stem: str, title: str, code: str):
+    """A notebook pair ``stem``.py / ``stem``.ipynb with a heading and one code cell."""
+    import nbformat
+
+    (folder / f"{stem}.py").write_text(f"# %% [markdown]\n# # {title}\n\n# %%\n{code}\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {title}"),
+                                         nbformat.v4.new_code_cell(code)],
+                                  metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nbformat.write(nb, folder / f"{stem}.ipynb")
+    return folder / f"{stem}.py"
+
+
+def test_keep_going_builds_the_others_and_shows_the_failure(tmp_path):
+    """``--keep-going``: a notebook that raises gets an error page (not a missing or stale one), the
+    index marks it, the next notebook is still built, and the exit status is 1; without the flag the
+    build stops at the failure."""
+    if not MATHJAX.exists():
+        pytest.skip("MathJax is not installed: make site-assets (npm ci --prefix deploy/site)")
+    bad = _tiny_notebook(tmp_path, "91_broken", "A broken notebook", "raise ZeroDivisionError('on purpose')")
+    good = _tiny_notebook(tmp_path, "92_fine", "A fine notebook", "print(6 * 7)")
+    env = {**os.environ, "TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1"}
+    run = lambda out, *flags: subprocess.run([sys.executable, "-m", "lecturekit", "site", str(out), str(bad),
+                                              str(good), *flags], env=env, capture_output=True, text=True,
+                                             timeout=600)
+    stopped = run(tmp_path / "stop")
+    assert stopped.returncode != 0 and "91_broken" in stopped.stderr, stopped.stderr[-2000:]
+    assert not (tmp_path / "stop" / "92_fine.html").exists()  # stopped at the first failure
+
+    done = run(tmp_path / "site", "--keep-going")
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "91_broken" in done.stderr.splitlines()[-1] and "FAILED" in done.stdout, (done.stdout, done.stderr)
+    broken = (tmp_path / "site" / "91_broken.html").read_text()
+    assert "failed to" in broken and "ZeroDivisionError" in broken and "on purpose" in broken
+    assert "42" in (tmp_path / "site" / "92_fine.html").read_text()
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert "failed to execute" in index and "92_fine.html" in index
