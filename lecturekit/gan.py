@@ -93,8 +93,10 @@ def _check_n(n) -> int:
 
 
 def _check_real(name: str, v) -> float:
-    if not isinstance(v, Real) or isinstance(v, bool) or not math.isfinite(v):
+    if not isinstance(v, Real) or isinstance(v, bool):
         raise TypeError(f"{name} must be a finite number, got {v!r}")
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {v!r}")
     return float(v)
 
 

@@ -240,7 +240,7 @@ BAD_INPUTS = {
         (lambda: gan.AffineGenerator(scale=0), ValueError, "scale must be a positive number"),
         (lambda: gan.AffineGenerator(scale=-1.0), ValueError, "scale must be a positive number"),
         (lambda: gan.AffineGenerator(scale=math.inf), ValueError, "scale must be a positive number"),
-        (lambda: gan.AffineGenerator(mu=math.nan), TypeError, "mu must be a finite number"),
+        (lambda: gan.AffineGenerator(mu=math.nan), ValueError, "mu must be a finite number"),
         (lambda: gan.AffineGenerator(mu="0"), TypeError, "mu must be a finite number"),
         (lambda: gan.AffineGenerator().sample(-2), ValueError, "n must be a positive integer"),
     ],
@@ -287,7 +287,7 @@ BAD_INPUTS = {
         (lambda: gan.gaussian_density(_X, 0.0, 0.0), ValueError, "sigma must be positive"),
         (lambda: gan.gaussian_density(_X, 0.0, -1.0), ValueError, "sigma must be positive"),
         (lambda: gan.gaussian_density(_X, "0", 1.0), TypeError, "mu must be a finite number"),
-        (lambda: gan.gaussian_density(_X, math.nan, 1.0), TypeError, "mu must be a finite number"),
+        (lambda: gan.gaussian_density(_X, math.nan, 1.0), ValueError, "mu must be a finite number"),
         (lambda: gan.gaussian_density(_X, 0.0, torch.tensor([1.0, 0.0])), ValueError, "sigma must be positive"),
     ],
     "optimal_discriminator": [

@@ -158,7 +158,7 @@ def test_cached_rings_trains_the_missing_runs_in_workers_and_gives_cached_rings_
 BAD_INPUTS = {
     "GAN1D": [
         (lambda: gan_toys.GAN1D(g_scale=0.0), ValueError, "scale must be a positive number"),
-        (lambda: gan_toys.GAN1D(g_mu=math.inf), TypeError, "mu must be a finite number"),
+        (lambda: gan_toys.GAN1D(g_mu=math.inf), ValueError, "mu must be a finite number"),
         (lambda: gan_toys.GAN1D(hidden_dim=0), ValueError, "hidden_dim must be a positive integer"),
         (lambda: gan_toys.GAN1D(num_layers=-1), ValueError, "num_layers must be a positive integer"),
         (lambda: gan_toys.GAN1D(g_scale="1"), TypeError, "scale must be a positive number"),
@@ -167,7 +167,7 @@ BAD_INPUTS = {
     "fit_1d": [
         (lambda: gan_toys.fit_1d(gan.GAN()), TypeError, "model must be a lecturekit.gan_toys.GAN1D"),
         (lambda: gan_toys.fit_1d(gan_toys.GAN1D(), data_sigma=0), ValueError, "data_sigma must be a positive"),
-        (lambda: gan_toys.fit_1d(gan_toys.GAN1D(), data_mu=math.nan), TypeError, "data_mu must be a finite"),
+        (lambda: gan_toys.fit_1d(gan_toys.GAN1D(), data_mu=math.nan), ValueError, "data_mu must be a finite"),
         (lambda: gan_toys.fit_1d(gan_toys.GAN1D(), snapshot_every=0), ValueError, "snapshot_every must be a positive"),
         (lambda: gan_toys.fit_1d(gan_toys.GAN1D(), k=0), ValueError, "k must be a positive integer"),
         (lambda: gan_toys.fit_1d(gan_toys.GAN1D(), grid=torch.zeros(3, 2)), ValueError, "grid must have 1 axes"),
