@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 
 from . import nbtools
-from .checks import check_path
+from .checks import check_path, check_positive_float
 
 __all__ = ["lab_command", "main"]
 
@@ -308,14 +308,13 @@ def _cmd_homework_build(args) -> int:
 def _cmd_homework_grade(args) -> int:
     from . import grading
 
-    import math
-
     missing = [s for s in args.submissions if not Path(s).is_file()]
     if len(missing) == len(args.submissions):
         raise FileNotFoundError(f"submission not found: {', '.join(missing)}")
     for option, value in (("--timeout", args.timeout), ("--cell-timeout", args.cell_timeout), ("--memory", args.memory)):
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"{option} must be a positive, finite number, got {value:g}")
+        check_positive_float(option, value)
+    if args.csv is not None:  # before grading, which takes minutes
+        check_path("--csv", args.csv, kind="new_file", suffixes=(".csv",))
     results = grading.grade(args.submissions, timeout=args.timeout, cell_timeout=min(args.timeout, args.cell_timeout),
                             memory_mb=args.memory, sandbox="none" if args.no_sandbox else "auto", jobs=args.jobs)
     print(grading.score_table(results))
