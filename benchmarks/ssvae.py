@@ -12,7 +12,8 @@ and validation error, M2's analogy accuracy, seconds), then one summary line per
 the keys ``{"labels", "draws", "nn_error", "m1_error", "m2_error", "m1m2_error", "train_s", ...}``
 (mean test errors as fractions, ``train_s`` the mean training seconds per draw for all four
 methods), the spread (``*_std``), ``per_draw``, and the robust figures: ``*_median``, ``*_worst``,
-``m2_over_nn_median``/``_worst``, and ``m2_at_most_075_nn`` (how many draws meet M2 ≤ 0.75 × NN).
+``m2_over_nn_median``/``_worst``, ``m2_at_most_075_nn`` (how many draws meet M2 ≤ 0.75 × NN), and
+``analogy_at_least_min`` (how many draws have at least ``analogy_min`` of the analogy cells judged right).
 
 **Selection mode** (``--select``) trains NN and M2 for each setting of a small grid (input noise,
 dropout, and M2's alpha) on 100-label draws and prints each one's validation error, one line per
@@ -39,10 +40,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 
 NN_GRID = {"input_noise": [0.0, 0.3, 0.5, 0.7, 1.0, 1.5], "dropout": [0.0, 0.5]}
-#: M2's settings varied one at a time around the chosen one (each M2 run costs minutes, a full grid hours).
+#: M2's settings varied one at a time around the earlier choice (noise 0.5, dropout 0.5, alpha 10), each M2
+#: run costing minutes and a full grid hours; alpha 100 was added when 30, the grid's edge, won (it lost to 30).
 M2_GRID = [{"input_noise": 0.5, "dropout": 0.5, "alpha": 10.0}, {"input_noise": 0.3, "dropout": 0.5, "alpha": 10.0},
            {"input_noise": 0.7, "dropout": 0.5, "alpha": 10.0}, {"input_noise": 0.5, "dropout": 0.0, "alpha": 10.0},
-           {"input_noise": 0.5, "dropout": 0.5, "alpha": 3.5}, {"input_noise": 0.5, "dropout": 0.5, "alpha": 30.0}]
+           {"input_noise": 0.5, "dropout": 0.5, "alpha": 3.5}, {"input_noise": 0.5, "dropout": 0.5, "alpha": 30.0},
+           {"input_noise": 0.5, "dropout": 0.5, "alpha": 100.0}]
 
 
 def _split(labels, draw):
@@ -73,7 +76,8 @@ def _summary(labels, rows, args):
             "m2_at_most_075_nn": f"{int((ratio <= ssvae.M2_OVER_NN_MAX).sum())}/{n}",
             "analogy_accuracy_median": round(float(np.median(analogy)), 3),
             "analogy_accuracy_worst": round(float(analogy.min()), 3),
-            "analogy_at_least_090": f"{int((analogy >= ssvae.ANALOGY_ACCURACY_MIN).sum())}/{n}",
+            "analogy_min": ssvae.ANALOGY_ACCURACY_MIN,
+            "analogy_at_least_min": f"{int((analogy >= ssvae.ANALOGY_ACCURACY_MIN).sum())}/{n}",
             "epochs": args.epochs, "latent_dim": args.latent_dim, "threads": args.threads}
 
 
