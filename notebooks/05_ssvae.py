@@ -53,7 +53,8 @@ print("device:", device)
 # and depth (single runs compared by their validation error), and M2's weight $\alpha$ with its input
 # noise and dropout (`benchmarks/ssvae.py --select m2`: each setting on three label draws, varied one at
 # a time; mean validation error 13.4% for the earlier $\alpha = 10$, 13.3% for the paper's 3.5, **12.7%
-# for 30**, 12.9% for 100; input noise 0.3 or 0.7 and no dropout did not beat 0.5 with dropout 0.5).
+# for 30**, 12.9% for 100, tried because 30 was the grid's edge; input noise 0.3 or 0.7 and no dropout
+# did not beat 0.5 with dropout 0.5).
 # The differences are about one validation digit in a hundred, near the noise of 500 validation
 # digits, but the rule was fixed before the runs: the lowest mean validation error wins.
 #
@@ -265,7 +266,7 @@ _ = check("M1+M2 error / NN error", err["m1m2"] / err["nn"], at_most=ssvae.M1M2_
 #
 # M2's error is at most 0.75 times the baseline's on 4 of 5 draws (ratios 0.64, 0.40, 0.80, 0.55,
 # 0.55: median 0.55, worst 0.80), and M1+M2's at most 0.8 times on 5 of 5 (median 0.57, worst 0.74).
-# This notebook's draw is a middling one for M2 and an unlucky one for M1+M2, which beats M2 on one
+# This notebook's draw is the median one for M2 and an unlucky one for M1+M2, which beats M2 on one
 # of the five draws (draw 2) and ties it on another. (With the earlier $\alpha = 10$ the same draws gave
 # M2 15.8% median and 17.2% worst: the validation digits' choice also lowered the test error.)
 #
