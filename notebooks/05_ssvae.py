@@ -345,8 +345,8 @@ _ = check("analogy cells judged as their column's class", accuracy, at_least=ssv
 # 85 and 93 cells in a hundred"; the 600- and 1,000-label models of the table above reach 94 and 93%
 # (medians). The weight $\alpha = 30$, chosen for M2's error, costs a few analogy cells: with
 # $\alpha = 10$ this draw gave 90%. The framed cells show where the style carries part of the class:
-# the heavy 0's row (row 2 on the left) smears its 1, 5, 7 and 8; the looped 2 (row 5 on the left)
-# draws a 0 that is a blot; the two 7s (rows 5 and 6 on the right), written with thin broken strokes,
+# the heavy 0's row (row 2 on the left) smears its 1 and 5, and its 7 reads as a 9; the looped 2
+# (row 5 on the left) draws a 0 that is a blot and an 8 that is not one; the two 7s (rows 5 and 6 on the right), written with thin broken strokes,
 # give faint dotted digits whose 0, 3, 8 and 9 the judge misreads. The 0 and 8 columns are the weakest
 # (75% right each). Kingma et al.'s Fig. 2, with 50,000 unlabelled digits, is cleaner.
 #
